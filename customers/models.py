@@ -1,0 +1,258 @@
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
+
+
+class Stage(models.TextChoices):
+    """Journey stages, in the order a customer lives them."""
+
+    AWARENESS = "awareness", _("Awareness")
+    CONSIDERATION = "consideration", _("Consideration")
+    DECISION = "decision", _("Decision")
+    PURCHASE = "purchase", _("Purchase")
+    USAGE = "usage", _("Usage")
+    REPURCHASE = "repurchase", _("Repurchase")
+    ADVOCACY = "advocacy", _("Advocacy")
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+    CHAT = "chat", _("Chat")
+    MEETING = "meeting", _("Meeting")
+    IN_PERSON = "in_person", _("In person")
+    SOCIAL = "social", _("Social media")
+    WEB = "web", _("Web")
+    OTHER = "other", _("Other")
+
+
+class Language(models.TextChoices):
+    EN = "en", "English"
+    ZH_HANS = "zh-hans", "简体中文"
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            _("%(value)s is not a known time zone (use a name like Asia/Shanghai)."),
+            params={"value": value},
+        )
+
+
+def default_timezone() -> str:
+    return str(settings.TIME_ZONE)
+
+
+class Company(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    domain = models.CharField(_("domain"), max_length=253, blank=True)
+    segment = models.CharField(_("segment"), max_length=50, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_companies",
+    )
+    external_id = models.CharField(_("external id"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~models.Q(external_id=""),
+                name="company_external_id_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["name"], name="company_name_idx"),
+            models.Index(fields=["updated_at", "id"], name="company_updated_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Customer(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    # Blank when the customer has no address; unique ignoring case otherwise.
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    company = models.ForeignKey(
+        Company,
+        verbose_name=_("company"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="customers",
+    )
+    segment = models.CharField(_("segment"), max_length=50, blank=True)
+    stage = models.CharField(
+        _("journey stage"), max_length=20, choices=Stage.choices, blank=True
+    )
+    language = models.CharField(
+        _("language"), max_length=10, choices=Language.choices, default=Language.EN
+    )
+    timezone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default=default_timezone,
+        validators=[validate_timezone],
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_customers",
+    )
+    external_id = models.CharField(_("external id"), max_length=100, blank=True)
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    email_opted_out_at = models.DateTimeField(
+        _("email opted out at"), null=True, blank=True
+    )
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~models.Q(email=""),
+                name="customer_email_ci_unique",
+                violation_error_message=_("A customer with this email already exists."),
+            ),
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~models.Q(external_id=""),
+                name="customer_external_id_unique",
+                violation_error_message=_(
+                    "A customer with this external id already exists."
+                ),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["name"], name="customer_name_idx"),
+            models.Index(fields=["updated_at", "id"], name="customer_updated_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.email or f"#{self.pk}"
+
+
+class Touchpoint(models.Model):
+    """A moment that matters in the journey ("Onboarding call", "Checkout")."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    stage = models.CharField(_("journey stage"), max_length=20, choices=Stage.choices)
+    default_channel = models.CharField(
+        _("default channel"),
+        max_length=20,
+        choices=Channel.choices,
+        default=Channel.EMAIL,
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("touchpoint")
+        verbose_name_plural = _("touchpoints")
+        indexes = [
+            models.Index(fields=["updated_at", "id"], name="touchpoint_updated_idx")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Interaction(models.Model):
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", _("Inbound")
+        OUTBOUND = "outbound", _("Outbound")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        RESOLVED = "resolved", _("Resolved")
+
+    class SurveyMode(models.TextChoices):
+        AUTO = "auto", _("Survey as usual")
+        SKIP = "skip", _("Resolve without survey")
+
+    # PROTECT: customers are erased, never deleted, while history points at them.
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="interactions",
+    )
+    touchpoint = models.ForeignKey(
+        Touchpoint,
+        verbose_name=_("touchpoint"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="interactions",
+    )
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    direction = models.CharField(
+        _("direction"),
+        max_length=10,
+        choices=Direction.choices,
+        default=Direction.INBOUND,
+    )
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    occurred_at = models.DateTimeField(_("occurred at"), default=now)
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("logged by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="logged_interactions",
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.RESOLVED
+    )
+    survey_mode = models.CharField(
+        _("survey"), max_length=10, choices=SurveyMode.choices, default=SurveyMode.AUTO
+    )
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status="open", resolved_at__isnull=True)
+                | models.Q(status="resolved", resolved_at__isnull=False),
+                name="interaction_resolved_at_matches_status",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["customer", "-occurred_at"], name="interaction_customer_idx"
+            ),
+            models.Index(fields=["-occurred_at"], name="interaction_occurred_idx"),
+            models.Index(fields=["updated_at", "id"], name="interaction_updated_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject or f"{self.get_channel_display()} #{self.pk}"

@@ -1,0 +1,88 @@
+"""Writes to customers, companies and interactions, whoever starts them.
+
+The admin, the API, the demo seeder and later the importers all come here, so
+that validation and derived fields (an interaction's `resolved_at`) are the
+same everywhere.
+"""
+
+from datetime import datetime
+from typing import Any, TypeVar
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+from customers.models import Company, Customer, Interaction
+
+M = TypeVar("M", bound=models.Model)
+
+
+def save_validated(instance: M) -> M:
+    """Validate, then save; a race lost to a constraint is a ValidationError too."""
+    instance.full_clean()
+    try:
+        # The savepoint keeps an outer transaction usable after a lost race.
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError as error:
+        name = instance._meta.verbose_name
+        raise ValidationError(
+            f"This {name} conflicts with one saved at the same time."
+        ) from error
+    return instance
+
+
+def apply_changes(instance: M, changes: dict[str, Any]) -> None:
+    for name, value in changes.items():
+        setattr(instance, name, value)
+
+
+def create_company(**fields: Any) -> Company:
+    return save_validated(Company(**fields))
+
+
+def update_company(company: Company, **changes: Any) -> Company:
+    apply_changes(company, changes)
+    return save_validated(company)
+
+
+def create_customer(**fields: Any) -> Customer:
+    return save_validated(Customer(**fields))
+
+
+def update_customer(customer: Customer, **changes: Any) -> Customer:
+    apply_changes(customer, changes)
+    return save_validated(customer)
+
+
+def sync_resolved_at(interaction: Interaction, *, now: datetime) -> None:
+    """Keep `resolved_at` true to `status`.
+
+    An interaction logged as already resolved was resolved when it happened;
+    one resolved later was resolved now. Reopening clears the time.
+    """
+    if interaction.status == Interaction.Status.OPEN:
+        interaction.resolved_at = None
+    elif interaction.resolved_at is None:
+        is_new = interaction._state.adding
+        interaction.resolved_at = min(interaction.occurred_at, now) if is_new else now
+
+
+def save_interaction(interaction: Interaction) -> Interaction:
+    sync_resolved_at(interaction, now=timezone.now())
+    return save_validated(interaction)
+
+
+def log_interaction(
+    *, customer: Customer, channel: str, logged_by: User | None, **fields: Any
+) -> Interaction:
+    interaction = Interaction(
+        customer=customer, channel=channel, logged_by=logged_by, **fields
+    )
+    return save_interaction(interaction)
+
+
+def update_interaction(interaction: Interaction, **changes: Any) -> Interaction:
+    apply_changes(interaction, changes)
+    return save_interaction(interaction)

@@ -1,0 +1,273 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Channel, Customer, Interaction, Stage, Touchpoint
+
+
+class Kind(models.TextChoices):
+    NPS = "nps", _("Net Promoter Score (0–10)")
+    CSAT = "csat", _("Customer satisfaction (1–5)")
+    CES = "ces", _("Customer effort (1–7)")
+
+
+class Band(models.TextChoices):
+    PROMOTER = "promoter", _("Promoter")
+    PASSIVE = "passive", _("Passive")
+    DETRACTOR = "detractor", _("Detractor")
+
+
+# (lowest score, highest score, lowest positive score, highest negative score)
+SCALES: dict[str, tuple[int, int, int, int]] = {
+    Kind.NPS: (0, 10, 9, 6),
+    Kind.CSAT: (1, 5, 4, 2),
+    Kind.CES: (1, 7, 5, 3),
+}
+
+
+def band_for(kind: str, score: int) -> Band:
+    """The industry-standard band of a score (DESIGN.md, "Scales and formulas")."""
+    low, high, positive_from, negative_to = SCALES[kind]
+    if not low <= score <= high:
+        raise ValueError(f"{score} is outside the {kind} scale {low}–{high}")
+    if score >= positive_from:
+        return Band.PROMOTER
+    if score <= negative_to:
+        return Band.DETRACTOR
+    return Band.PASSIVE
+
+
+class Survey(models.Model):
+    class Trigger(models.TextChoices):
+        INTERACTION = "interaction", _("After an interaction")
+        RECURRING = "recurring", _("Recurring (relationship)")
+        MANUAL = "manual", _("Manual")
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    # Blank means the default question of the kind, in the customer's language.
+    question_en = models.TextField(_("question (English)"), blank=True)
+    question_zh_hans = models.TextField(_("question (Simplified Chinese)"), blank=True)
+    trigger = models.CharField(
+        _("trigger"),
+        max_length=20,
+        choices=Trigger.choices,
+        default=Trigger.INTERACTION,
+    )
+    # Empty means every channel / every touchpoint.
+    channels = models.JSONField(_("channels"), default=list, blank=True)
+    touchpoints = models.ManyToManyField(
+        Touchpoint, verbose_name=_("touchpoints"), blank=True, related_name="surveys"
+    )
+    delay_minutes = models.PositiveIntegerField(
+        _("delay after resolution (minutes)"), default=60
+    )
+    recurrence_days = models.PositiveIntegerField(
+        _("recurrence (days)"), null=True, blank=True
+    )
+    throttle_days = models.PositiveIntegerField(
+        _("own throttle (days)"),
+        default=0,
+        help_text=_("0: only the global rule applies."),
+    )
+    reminder_delay_days = models.PositiveIntegerField(
+        _("reminder after (days)"), default=3
+    )
+    max_reminders = models.PositiveSmallIntegerField(_("maximum reminders"), default=1)
+    expires_after_days = models.PositiveIntegerField(
+        _("expires after (days)"), default=14
+    )
+    edit_window_hours = models.PositiveIntegerField(
+        _("edit window (hours)"), default=24
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("survey")
+        verbose_name_plural = _("surveys")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Invitation(models.Model):
+    """One survey to one customer, and the outbox row of its mail."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        ANSWERED = "answered", _("Answered")
+        EXPIRED = "expired", _("Expired")
+        SUPPRESSED = "suppressed", _("Suppressed")
+        CANCELLED = "cancelled", _("Cancelled")
+        FAILED = "failed", _("Failed")
+
+    class SuppressedReason(models.TextChoices):
+        THROTTLED = "throttled", _("Throttled (global rule)")
+        SURVEY_THROTTLED = "survey_throttled", _("Throttled (survey rule)")
+        OPTED_OUT = "opted_out", _("Opted out")
+        NO_EMAIL = "no_email", _("No email address")
+        ERASED = "erased", _("Erased")
+        SKIPPED_BY_STAFF = "skipped_by_staff", _("Skipped by staff")
+        DUPLICATE = "duplicate", _("Already invited")
+
+    survey = models.ForeignKey(
+        Survey,
+        verbose_name=_("survey"),
+        on_delete=models.PROTECT,
+        related_name="invitations",
+    )
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="invitations",
+    )
+    interaction = models.ForeignKey(
+        Interaction,
+        verbose_name=_("interaction"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="invitations",
+    )
+    # The link's token is derived from SECRET_KEY and this nonce; only its hash
+    # is stored, so a database dump alone yields no working link.
+    nonce = models.CharField(max_length=32, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.SCHEDULED
+    )
+    suppressed_reason = models.CharField(
+        _("suppressed because"),
+        max_length=20,
+        choices=SuppressedReason.choices,
+        blank=True,
+    )
+    scheduled_for = models.DateTimeField(_("scheduled for"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    reminders_sent = models.PositiveSmallIntegerField(_("reminders sent"), default=0)
+    opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["survey", "interaction"],
+                condition=models.Q(interaction__isnull=False),
+                name="invitation_one_per_survey_interaction",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="suppressed", suppressed_reason__gt="")
+                | (~models.Q(status="suppressed") & models.Q(suppressed_reason="")),
+                name="invitation_reason_iff_suppressed",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "scheduled_for"], name="invitation_due_idx"),
+            models.Index(
+                fields=["customer", "-created_at"], name="invitation_customer_idx"
+            ),
+            models.Index(fields=["updated_at", "id"], name="invitation_updated_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.survey} → {self.customer}"
+
+
+class SurveyResponse(models.Model):
+    """An answer, with the analysis dimensions frozen as they were when given."""
+
+    invitation = models.OneToOneField(
+        Invitation,
+        verbose_name=_("invitation"),
+        on_delete=models.PROTECT,
+        related_name="response",
+    )
+    score = models.SmallIntegerField(_("score"))
+    comment = models.TextField(_("comment"), blank=True)
+    band = models.CharField(_("band"), max_length=10, choices=Band.choices)
+    is_confirmed = models.BooleanField(_("confirmed"), default=False)
+    answered_at = models.DateTimeField(_("answered at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    language = models.CharField(_("language"), max_length=10, default="en")
+    # Dimensions frozen at answer time: reports show the world as it was.
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="responses",
+    )
+    survey = models.ForeignKey(
+        Survey,
+        verbose_name=_("survey"),
+        on_delete=models.PROTECT,
+        related_name="responses",
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    channel = models.CharField(
+        _("channel"), max_length=20, choices=Channel.choices, blank=True
+    )
+    touchpoint = models.ForeignKey(
+        Touchpoint,
+        verbose_name=_("touchpoint"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="responses",
+    )
+    stage = models.CharField(
+        _("journey stage"), max_length=20, choices=Stage.choices, blank=True
+    )
+    segment = models.CharField(_("segment"), max_length=50, blank=True)
+    company = models.ForeignKey(
+        "customers.Company",
+        verbose_name=_("company"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="responses",
+    )
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff member"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="survey_responses",
+    )
+
+    class Meta:
+        verbose_name = _("response")
+        verbose_name_plural = _("responses")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind="nps", score__gte=0, score__lte=10)
+                | models.Q(kind="csat", score__gte=1, score__lte=5)
+                | models.Q(kind="ces", score__gte=1, score__lte=7),
+                name="response_score_on_scale",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["answered_at", "kind"], name="response_answered_idx"),
+            models.Index(
+                fields=["kind", "answered_at"], name="response_kind_answered_idx"
+            ),
+            models.Index(
+                fields=["customer", "-answered_at"], name="response_customer_idx"
+            ),
+            models.Index(fields=["updated_at", "id"], name="response_updated_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.score} — {self.customer}"

@@ -1,0 +1,48 @@
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from customers.models import Customer
+from tests.factories import CompanyFactory, CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_email_is_unique_ignoring_case():
+    CustomerFactory(email="Ann@Example.com")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CustomerFactory(email="ann@example.COM")
+
+
+def test_many_customers_may_have_no_email():
+    CustomerFactory(email="")
+    CustomerFactory(email="")
+
+    assert Customer.objects.filter(email="").count() == 2
+
+
+def test_external_id_is_unique_when_present():
+    CustomerFactory(external_id="crm-1")
+    CustomerFactory(external_id="")
+    CustomerFactory(external_id="")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CustomerFactory(external_id="crm-1")
+
+
+def test_company_external_id_is_unique_when_present():
+    CompanyFactory(external_id="acct-9")
+    CompanyFactory(external_id="")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CompanyFactory(external_id="acct-9")
+
+
+def test_unknown_time_zone_is_refused():
+    customer = CustomerFactory.build(timezone="Mars/Olympus", company=None)
+
+    with pytest.raises(ValidationError) as error:
+        customer.full_clean()
+
+    assert "timezone" in error.value.message_dict

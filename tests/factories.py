@@ -1,0 +1,138 @@
+from datetime import timedelta
+
+import factory
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+
+from customers.models import Channel, Company, Customer, Interaction, Stage, Touchpoint
+from feedback.models import Case, CaseEvent, RootCause
+from surveys import tokens
+from surveys.models import Invitation, Kind, Survey, SurveyResponse, band_for
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
+    password = factory.django.Password("correct horse battery staple")
+
+    @factory.post_generation
+    def groups(user: User, create: bool, names: list[str] | None, **kwargs):  # noqa: N805
+        if create and names:
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])
+            user.groups.add(*(Group.objects.get(name=name) for name in names))
+
+
+class CompanyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Company
+
+    name = factory.Sequence(lambda n: f"Company {n}")
+    domain = factory.Sequence(lambda n: f"company{n}.example")
+    segment = "smb"
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    name = factory.Sequence(lambda n: f"Customer {n}")
+    email = factory.Sequence(lambda n: f"customer{n}@example.com")
+    company = factory.SubFactory(CompanyFactory)
+    segment = "smb"
+    stage = Stage.USAGE
+    timezone = "UTC"
+
+
+class TouchpointFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Touchpoint
+
+    name = factory.Sequence(lambda n: f"Touchpoint {n}")
+    stage = Stage.USAGE
+    default_channel = Channel.PHONE
+
+
+class InteractionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Interaction
+
+    customer = factory.SubFactory(CustomerFactory)
+    touchpoint = factory.SubFactory(TouchpointFactory)
+    channel = Channel.PHONE
+    subject = factory.Sequence(lambda n: f"Call {n}")
+    occurred_at = factory.LazyFunction(timezone.now)
+    status = Interaction.Status.RESOLVED
+    resolved_at = factory.LazyAttribute(lambda interaction: interaction.occurred_at)
+
+
+class SurveyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Survey
+
+    name = factory.Sequence(lambda n: f"Survey {n}")
+    kind = Kind.NPS
+
+
+class InvitationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Invitation
+
+    survey = factory.SubFactory(SurveyFactory)
+    interaction = factory.SubFactory(InteractionFactory)
+    customer = factory.SelfAttribute("interaction.customer")
+    nonce = factory.LazyFunction(tokens.new_nonce)
+    token_hash = factory.LazyAttribute(
+        lambda invitation: tokens.hash_token(tokens.token_for(invitation.nonce))
+    )
+    status = Invitation.Status.SENT
+    scheduled_for = factory.LazyFunction(timezone.now)
+    sent_at = factory.LazyFunction(timezone.now)
+
+
+class SurveyResponseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SurveyResponse
+
+    invitation = factory.SubFactory(
+        InvitationFactory, status=Invitation.Status.ANSWERED
+    )
+    customer = factory.SelfAttribute("invitation.customer")
+    survey = factory.SelfAttribute("invitation.survey")
+    kind = factory.SelfAttribute("survey.kind")
+    score = 9
+    band = factory.LazyAttribute(
+        lambda response: band_for(response.kind, response.score)
+    )
+    channel = Channel.PHONE
+    answered_at = factory.LazyFunction(timezone.now)
+
+
+class RootCauseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RootCause
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Cause {n}")
+
+
+class CaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Case
+
+    response = factory.SubFactory(SurveyResponseFactory, score=3)
+    customer = factory.SelfAttribute("response.customer")
+    reason = Case.Reason.DETRACTOR
+    due_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=48))
+
+
+class CaseEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CaseEvent
+
+    case = factory.SubFactory(CaseFactory)
+    kind = CaseEvent.Kind.OPENED

@@ -19,3 +19,14 @@ def manager(db):
 def outsider(db):
     """A logged-in user with no role."""
     return UserFactory(username="olly-outsider")
+
+
+@pytest.fixture(autouse=True)
+def plain_static_files(settings):
+    """Production's manifest storage needs `collectstatic`; tests serve no files."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {
+            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        },
+    }

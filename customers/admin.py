@@ -1,0 +1,337 @@
+import json
+from typing import Any, cast
+
+from django import forms
+from django.contrib import admin
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Lower
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from customers import services
+from customers.models import Channel, Company, Customer, Interaction, Stage, Touchpoint
+
+# Beyond this many matches an exact COUNT(*) costs more than the page itself.
+EXACT_COUNT_LIMIT = 10_000
+
+
+class EstimatedCountPaginator(Paginator):
+    """A paginator for changelists that may hold millions of rows.
+
+    Counting up to EXACT_COUNT_LIMIT rows is cheap and exact. Past it, on
+    PostgreSQL, the planner's row estimate stands in for the exact count, which
+    would read every matching row on every page view.
+    """
+
+    @cached_property
+    def count(self) -> int:
+        queryset = self.object_list
+        if connection.vendor != "postgresql" or not isinstance(queryset, QuerySet):
+            return super().count
+        bounded = queryset[: EXACT_COUNT_LIMIT + 1].count()
+        if bounded <= EXACT_COUNT_LIMIT:
+            return bounded
+        plan = json.loads(queryset.order_by().explain(format="json"))
+        return max(bounded, int(plan[0]["Plan"]["Plan Rows"]))
+
+
+class LargeTableAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Defaults for tables that grow to millions of rows."""
+
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    list_per_page = 50
+
+
+def stage_order() -> Case:
+    """Journey stages in the order customers live them, for ORDER BY."""
+    return Case(
+        *(
+            When(stage=stage, then=Value(index))
+            for index, stage in enumerate(Stage.values)
+        ),
+        default=Value(len(Stage.values)),
+        output_field=IntegerField(),
+    )
+
+
+class MineFilter(admin.SimpleListFilter):
+    title = _("owner")
+    parameter_name = "mine"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("1", str(_("Mine")))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "1":
+            return queryset.filter(owner=request.user)
+        return queryset
+
+
+class LogInteractionForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Interaction
+        fields = [
+            "channel",
+            "touchpoint",
+            "direction",
+            "subject",
+            "notes",
+            "occurred_at",
+            "status",
+            "survey_mode",
+        ]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 2, "cols": 40})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Most logged interactions are phone calls; one less click for them.
+        self.fields["channel"].initial = Channel.PHONE
+        touchpoint = cast(forms.ModelChoiceField, self.fields["touchpoint"])  # type: ignore[type-arg]
+        touchpoint.queryset = Touchpoint.objects.filter(is_active=True).order_by(
+            stage_order(), "name"
+        )
+        touchpoint.label_from_instance = lambda tp: (
+            f"{tp.get_stage_display()} · {tp.name}"
+        )
+
+
+class LogInteractionInline(admin.StackedInline):  # type: ignore[type-arg]
+    """A blank form on the customer page: occurred now, logged by whoever saves it."""
+
+    model = Interaction
+    form = LogInteractionForm
+    extra = 1
+    can_delete = False
+    verbose_name = _("new interaction")
+    verbose_name_plural = _("log an interaction")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Interaction]:
+        return Interaction.objects.none()
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_add_permission(request, obj)
+
+
+class InteractionHistoryInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = Interaction
+    fields = readonly_fields = [
+        "occurred_at",
+        "channel",
+        "touchpoint",
+        "subject",
+        "status",
+        "survey_mode",
+        "logged_by",
+    ]
+    ordering = ["-occurred_at"]
+    extra = 0
+    show_change_link = True
+    verbose_name_plural = _("interactions")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Interaction]:
+        return super().get_queryset(request).select_related("touchpoint", "logged_by")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class CustomerAdmin(LargeTableAdmin):
+    """The support desk's main screen. Registered in crm/admin.py, which adds
+    the inlines of the apps above this one (invitations, responses, cases)."""
+
+    list_display = [
+        "name",
+        "email",
+        "company",
+        "segment",
+        "stage",
+        "language",
+        "owner",
+        "created_at",
+    ]
+    list_select_related = ["company", "owner"]
+    list_filter = [MineFilter, "stage", "language"]
+    search_fields = ["name", "email", "company__name", "external_id"]
+    search_help_text = _("Name, email, company or external id.")
+    sortable_by = ["name", "created_at"]
+    ordering = ["-id"]
+    autocomplete_fields = ["company", "owner"]
+    readonly_fields = ["email_opted_out_at", "erased_at", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "email", "phone", "company", "owner"]}),
+        (
+            _("Profile"),
+            {
+                "fields": [
+                    "segment",
+                    "stage",
+                    "language",
+                    "timezone",
+                    "tags",
+                    "external_id",
+                ]
+            },
+        ),
+        (
+            _("Consent and history"),
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "email_opted_out_at",
+                    "erased_at",
+                    "created_at",
+                    "updated_at",
+                ],
+            },
+        ),
+    ]
+    inlines = [LogInteractionInline, InteractionHistoryInline]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Customer], search_term: str
+    ) -> tuple[QuerySet[Customer], bool]:
+        # Each word must match somewhere. Companies are looked up first so that
+        # the customer query stays on one table, where PostgreSQL can combine
+        # the trigram indexes of name and email with the company_id index.
+        for word in search_term.split():
+            company_ids = list(
+                Company.objects.filter(name__icontains=word).values_list(
+                    "id", flat=True
+                )[:500]
+            )
+            queryset = queryset.filter(
+                Q(name__icontains=word)
+                | Q(email__icontains=word)
+                | Q(external_id=word)
+                | Q(company_id__in=company_ids)
+            )
+        return queryset, False
+
+    def lookup_allowed(
+        self, lookup: str, value: str, request: HttpRequest | None = None
+    ) -> bool:
+        # The company page links to its customers with this filter.
+        return lookup == "company__id__exact" or super().lookup_allowed(
+            lookup, value, request
+        )
+
+    def save_formset(
+        self, request: HttpRequest, form: Any, formset: Any, change: bool
+    ) -> None:
+        if formset.model is not Interaction:
+            super().save_formset(request, form, formset, change)
+            return
+        for interaction in formset.save(commit=False):
+            services.log_interaction(
+                customer=form.instance,
+                channel=interaction.channel,
+                logged_by=request.user,  # type: ignore[arg-type]
+                **{
+                    name: getattr(interaction, name)
+                    for name in LogInteractionForm.Meta.fields
+                    if name != "channel"
+                },
+            )
+
+    def save_model(
+        self, request: HttpRequest, obj: Customer, form: Any, change: bool
+    ) -> None:
+        services.save_validated(obj)
+
+
+@admin.register(Company)
+class CompanyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = [
+        "name",
+        "domain",
+        "segment",
+        "owner",
+        "external_id",
+        "customers_link",
+    ]
+    list_select_related = ["owner"]
+    list_filter = [MineFilter]
+    search_fields = ["name", "domain", "=external_id"]
+    autocomplete_fields = ["owner"]
+    ordering = ["name"]
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+
+    @admin.display(description=_("customers"))
+    def customers_link(self, company: Company) -> str:
+        url = reverse("admin:customers_customer_changelist")
+        return format_html(
+            '<a href="{}?company__id__exact={}">{}</a>', url, company.pk, _("View")
+        )
+
+    def save_model(
+        self, request: HttpRequest, obj: Company, form: Any, change: bool
+    ) -> None:
+        services.save_validated(obj)
+
+
+@admin.register(Touchpoint)
+class TouchpointAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """The catalog of touchpoints, listed in journey order."""
+
+    list_display = ["name", "stage", "default_channel", "is_active"]
+    list_filter = ["stage", "is_active", "default_channel"]
+    search_fields = ["name"]
+    sortable_by: list[str] = []
+
+    def get_ordering(self, request: HttpRequest) -> list[Any]:
+        return [stage_order(), "name"]
+
+
+@admin.register(Interaction)
+class InteractionAdmin(LargeTableAdmin):
+    list_display = [
+        "occurred_at",
+        "customer",
+        "channel",
+        "touchpoint",
+        "subject",
+        "status",
+        "survey_mode",
+        "logged_by",
+    ]
+    list_select_related = ["customer", "touchpoint", "logged_by"]
+    list_filter = ["status", "channel", "survey_mode"]
+    search_fields = ["customer__email"]
+    search_help_text = _("The customer's email address.")
+    ordering = ["-occurred_at"]
+    sortable_by = ["occurred_at"]
+    raw_id_fields = ["customer"]
+    autocomplete_fields = ["touchpoint"]
+    readonly_fields = ["logged_by", "resolved_at", "created_at", "updated_at"]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Interaction], search_term: str
+    ) -> tuple[QuerySet[Interaction], bool]:
+        # Exact address, through the unique index on LOWER(email).
+        customers = Customer.objects.alias(email_lower=Lower("email")).filter(
+            email_lower=search_term.strip().lower()
+        )
+        return queryset.filter(customer__in=customers), False
+
+    def save_model(
+        self, request: HttpRequest, obj: Interaction, form: Any, change: bool
+    ) -> None:
+        if not change:
+            obj.logged_by = request.user  # type: ignore[assignment]
+        services.save_interaction(obj)

@@ -1,0 +1,134 @@
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from customers.models import Interaction
+from tests.factories import CompanyFactory, CustomerFactory, TouchpointFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def form_data(form) -> dict[str, object]:
+    data: dict[str, object] = {}
+    for name, field in form.fields.items():
+        value = form[name].value()
+        if value is None:
+            continue
+        if isinstance(value, tuple | list) and not isinstance(value, str):
+            value = list(value)
+        data[form.add_prefix(name)] = value
+        if field.show_hidden_initial:
+            data[form.add_initial_prefix(name)] = value
+    return data
+
+
+def change_form_data(response) -> dict[str, object]:
+    """The POST a browser would send back for an untouched change form."""
+    data = form_data(response.context["adminform"].form)
+    for inline in response.context["inline_admin_formsets"]:
+        data.update(form_data(inline.formset.management_form))
+        for form in inline.formset.extra_forms:
+            data.update(form_data(form))
+    return data
+
+
+def test_support_logs_an_interaction_from_the_customer_page(client, support):
+    customer = CustomerFactory()
+    touchpoint = TouchpointFactory(name="Support ticket")
+    url = reverse("admin:customers_customer_change", args=[customer.pk])
+    client.force_login(support)
+    data = change_form_data(client.get(url))
+    data.update(
+        {
+            "interactions-TOTAL_FORMS": 1,
+            "interactions-0-channel": "chat",
+            "interactions-0-touchpoint": touchpoint.pk,
+            "interactions-0-direction": "inbound",
+            "interactions-0-subject": "Refund question",
+            "interactions-0-notes": "",
+            "interactions-0-occurred_at_0": "2026-11-20",
+            "interactions-0-occurred_at_1": "10:30:00",
+            "interactions-0-status": "resolved",
+            "interactions-0-survey_mode": "skip",
+        }
+    )
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.context and response.context["errors"]
+    interaction = Interaction.objects.get()
+    assert interaction.customer == customer
+    assert interaction.logged_by == support
+    assert interaction.touchpoint == touchpoint
+    assert interaction.channel == "chat"
+    assert interaction.survey_mode == "skip"
+    assert interaction.resolved_at == interaction.occurred_at
+
+
+def test_saving_the_customer_page_untouched_logs_nothing(client, support):
+    customer = CustomerFactory()
+    url = reverse("admin:customers_customer_change", args=[customer.pk])
+    client.force_login(support)
+
+    response = client.post(url, change_form_data(client.get(url)))
+
+    assert response.status_code == 302
+    assert not Interaction.objects.exists()
+
+
+def test_the_new_interaction_form_starts_now_on_the_phone(client, support):
+    customer = CustomerFactory()
+    client.force_login(support)
+
+    response = client.get(
+        reverse("admin:customers_customer_change", args=[customer.pk])
+    )
+
+    log_form = response.context["inline_admin_formsets"][0].formset.forms[0]
+    assert log_form["channel"].value() == "phone"
+    occurred_at = log_form["occurred_at"].value()
+    assert abs((timezone.now() - occurred_at).total_seconds()) < 60
+
+
+@pytest.mark.parametrize(
+    "term",
+    ["Wang", "wang fang", "fang@acme", "Acme", "crm-77", "WANG.FANG@ACME.CN"],
+)
+def test_customer_search_finds_by_name_email_company_and_external_id(
+    client, support, term
+):
+    acme = CompanyFactory(name="Acme Trading")
+    wanted = CustomerFactory(
+        name="Wang Fang", email="wang.fang@acme.cn", company=acme, external_id="crm-77"
+    )
+    CustomerFactory(name="Tom Baker", email="tom@other.example")
+    client.force_login(support)
+
+    response = client.get(reverse("admin:customers_customer_changelist"), {"q": term})
+
+    assert list(response.context["cl"].result_list) == [wanted]
+
+
+def test_company_page_links_to_its_customers(client, support):
+    acme = CompanyFactory(name="Acme")
+    member = CustomerFactory(company=acme)
+    CustomerFactory()
+    client.force_login(support)
+
+    response = client.get(
+        reverse("admin:customers_customer_changelist"), {"company__id__exact": acme.pk}
+    )
+
+    assert list(response.context["cl"].result_list) == [member]
+
+
+def test_touchpoints_are_listed_in_journey_order(client, manager):
+    TouchpointFactory(name="Renewal meeting", stage="repurchase")
+    TouchpointFactory(name="Ad click", stage="awareness")
+    TouchpointFactory(name="Checkout", stage="purchase")
+    client.force_login(manager)
+
+    response = client.get(reverse("admin:customers_touchpoint_changelist"))
+
+    names = [touchpoint.name for touchpoint in response.context["cl"].result_list]
+    assert names == ["Ad click", "Checkout", "Renewal meeting"]

@@ -1,0 +1,48 @@
+# Touchloop. `make run` runs it, `make test` tests it; both set themselves up.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+BENCH_CUSTOMERS ?= 10000
+# Extra arguments for pytest, e.g. make test PYTEST_ARGS="-k api -x"
+PYTEST_ARGS ?=
+
+.PHONY: run test bench lint typecheck check clean
+
+run: $(VENV)/.installed-run
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py run_embedded
+
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed-dev
+	SECRET_KEY=$${SECRET_KEY:-bench-only-secret} $(BIN)/python bench/run.py --customers $(BENCH_CUSTOMERS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.installed-dev
+	SECRET_KEY=$${SECRET_KEY:-typecheck-only} $(BIN)/mypy .
+
+check: lint typecheck test
+
+clean:
+	rm -rf $(VENV) var staticfiles
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+		echo "Touchloop needs Python 3.11 or newer, and '$(PYTHON)' is:"; \
+		$(PYTHON) --version 2>&1 || echo "  (not found)"; \
+		echo "Install Python 3.11+ and run: make $(MAKECMDGOALS) PYTHON=/path/to/python3.11"; \
+		exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-run: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.installed-run

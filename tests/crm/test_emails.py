@@ -1,0 +1,38 @@
+from pathlib import Path
+
+import pytest
+
+from crm import emails
+
+TEST_TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+
+
+@pytest.fixture(autouse=True)
+def test_templates(settings):
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [TEST_TEMPLATES, *settings.TEMPLATES[0]["DIRS"]]}
+    ]
+
+
+def test_send_renders_subject_text_and_html(mailoutbox, settings):
+    emails.send(
+        "hello",
+        to="ann@example.com",
+        context={"name": "Ann <3"},
+        language="en",
+        headers={"List-Unsubscribe": "<https://x.example/u>"},
+    )
+
+    (message,) = mailoutbox
+    assert message.subject == "Yes: Ann <3"
+    assert message.body == "Hello Ann <3\n"
+    assert message.alternatives[0] == ("<p>Hello <b>Ann &lt;3</b></p>\n", "text/html")
+    assert message.to == ["ann@example.com"]
+    assert message.from_email == settings.DEFAULT_FROM_EMAIL
+    assert message.extra_headers == {"List-Unsubscribe": "<https://x.example/u>"}
+
+
+def test_render_uses_the_recipients_language():
+    message = emails.render("hello", to="li@example.cn", context={"name": "李"}, language="zh-hans")
+
+    assert message.subject == "是: 李"

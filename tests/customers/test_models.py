@@ -1,9 +1,10 @@
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from customers.models import Customer
-from tests.factories import CompanyFactory, CustomerFactory
+from tests.factories import CompanyFactory, CustomerFactory, InteractionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -46,3 +47,13 @@ def test_unknown_time_zone_is_refused():
         customer.full_clean()
 
     assert "timezone" in error.value.message_dict
+
+
+def test_an_interaction_cannot_be_resolved_without_a_time():
+    with pytest.raises(IntegrityError), transaction.atomic():
+        InteractionFactory(status="resolved", resolved_at=None)
+
+
+def test_an_open_interaction_has_no_resolution_time():
+    with pytest.raises(IntegrityError), transaction.atomic():
+        InteractionFactory(status="open", resolved_at=timezone.now())

@@ -1,0 +1,49 @@
+import pytest
+from django.contrib.auth.models import Group
+
+pytestmark = pytest.mark.django_db
+
+
+def codenames(group_name: str) -> set[str]:
+    group = Group.objects.get(name=group_name)
+    return {
+        f"{permission.content_type.app_label}.{permission.codename}"
+        for permission in group.permissions.select_related("content_type")
+    }
+
+
+def test_support_logs_interactions_and_only_views_surveys_and_cases():
+    assert codenames("Support") == {
+        "customers.view_customer",
+        "customers.add_customer",
+        "customers.change_customer",
+        "customers.view_company",
+        "customers.add_company",
+        "customers.change_company",
+        "customers.view_interaction",
+        "customers.add_interaction",
+        "customers.change_interaction",
+        "customers.view_touchpoint",
+        "surveys.view_survey",
+        "surveys.view_invitation",
+        "surveys.view_surveyresponse",
+        "feedback.view_case",
+        "feedback.view_caseevent",
+        "feedback.view_rootcause",
+    }
+
+
+def test_manager_may_do_everything_in_the_three_apps():
+    models = {
+        "customers": ["company", "customer", "touchpoint", "interaction"],
+        "surveys": ["survey", "invitation", "surveyresponse"],
+        "feedback": ["case", "caseevent", "rootcause"],
+    }
+    expected = {
+        f"{app}.{action}_{model}"
+        for app, names in models.items()
+        for model in names
+        for action in ["view", "add", "change", "delete"]
+    }
+
+    assert codenames("Manager") == expected

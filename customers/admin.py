@@ -73,6 +73,34 @@ class MineFilter(admin.SimpleListFilter):
         return queryset
 
 
+class TagsField(forms.CharField):
+    """Tags typed as "vip, beta" and stored as a JSON list."""
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return ", ".join(value)
+        return value
+
+    def to_python(self, value: Any) -> list[str]:
+        text = super().to_python(value)
+        return list(
+            dict.fromkeys(tag.strip() for tag in text.split(",") if tag.strip())
+        )
+
+
+class CustomerForm(forms.ModelForm):  # type: ignore[type-arg]
+    tags = TagsField(
+        label=_("tags"),
+        required=False,
+        help_text=_("Separated by commas."),
+        max_length=500,
+    )
+
+    class Meta:
+        model = Customer
+        fields = "__all__"
+
+
 class LogInteractionForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Interaction
@@ -164,6 +192,7 @@ class CustomerAdmin(LargeTableAdmin):
         "owner",
         "created_at",
     ]
+    form = CustomerForm
     list_select_related = ["company", "owner"]
     list_filter = [MineFilter, "stage", "language"]
     search_fields = ["name", "email", "company__name", "external_id"]

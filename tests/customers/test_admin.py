@@ -132,3 +132,18 @@ def test_touchpoints_are_listed_in_journey_order(client, manager):
 
     names = [touchpoint.name for touchpoint in response.context["cl"].result_list]
     assert names == ["Ad click", "Checkout", "Renewal meeting"]
+
+
+def test_tags_are_typed_with_commas_and_stored_as_a_list(client, support):
+    customer = CustomerFactory(tags=["vip"])
+    url = reverse("admin:customers_customer_change", args=[customer.pk])
+    client.force_login(support)
+    data = change_form_data(client.get(url))
+    assert data["tags"] == "vip"
+    data["tags"] = " vip, beta ,, beta"
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert customer.tags == ["vip", "beta"]

@@ -53,7 +53,9 @@ def test_make_run_serves_healthz_and_ctrl_c_stops_every_process(
     group = process.pid
     try:
         output = read_until(process, "Press Ctrl-C")
-        with urllib.request.urlopen(f"http://127.0.0.1:{free_port}/healthz") as response:
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{free_port}/healthz"
+        ) as response:
             health = json.load(response)
 
         assert health == {"status": "ok", "database": "ok", "broker": "ok"}

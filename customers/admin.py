@@ -98,7 +98,7 @@ class CustomerForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = Customer
-        fields = "__all__"
+        fields = "__all__"  # noqa: DJ007 (the admin's fieldsets choose the fields)
 
 
 class LogInteractionForm(forms.ModelForm):  # type: ignore[type-arg]

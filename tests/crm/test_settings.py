@@ -25,7 +25,7 @@ def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[s
         for name, value in os.environ.items()
         if name not in {"SECRET_KEY", "DEBUG", "DATABASE_URL", "REDIS_URL", "SMTP_URL"}
     }
-    return subprocess.run(  # noqa: S603
+    return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=PROJECT_DIR,
         env={**clean, **env},

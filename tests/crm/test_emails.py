@@ -10,7 +10,10 @@ TEST_TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 @pytest.fixture(autouse=True)
 def test_templates(settings):
     settings.TEMPLATES = [
-        {**settings.TEMPLATES[0], "DIRS": [TEST_TEMPLATES, *settings.TEMPLATES[0]["DIRS"]]}
+        {
+            **settings.TEMPLATES[0],
+            "DIRS": [TEST_TEMPLATES, *settings.TEMPLATES[0]["DIRS"]],
+        }
     ]
 
 
@@ -33,6 +36,8 @@ def test_send_renders_subject_text_and_html(mailoutbox, settings):
 
 
 def test_render_uses_the_recipients_language():
-    message = emails.render("hello", to="li@example.cn", context={"name": "李"}, language="zh-hans")
+    message = emails.render(
+        "hello", to="li@example.cn", context={"name": "李"}, language="zh-hans"
+    )
 
     assert message.subject == "是: 李"

@@ -68,7 +68,9 @@ def test_reopening_clears_the_resolution_time(support):
 
 def test_a_bad_channel_is_a_validation_error_and_saves_nothing(support):
     with pytest.raises(ValidationError) as error:
-        services.log_interaction(customer=CustomerFactory(), channel="fax", logged_by=support)
+        services.log_interaction(
+            customer=CustomerFactory(), channel="fax", logged_by=support
+        )
 
     assert "channel" in error.value.message_dict
     assert not Interaction.objects.exists()

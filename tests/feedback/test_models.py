@@ -21,7 +21,9 @@ def test_many_manual_cases_need_no_response():
     assert Case.objects.filter(response=None).count() == 2
 
 
-@pytest.mark.parametrize(("root_cause", "resolution"), [(False, "Refunded"), (True, "")])
+@pytest.mark.parametrize(
+    ("root_cause", "resolution"), [(False, "Refunded"), (True, "")]
+)
 def test_a_case_cannot_close_without_root_cause_and_resolution(root_cause, resolution):
     cause = RootCause.objects.get(name="Billing") if root_cause else None
 

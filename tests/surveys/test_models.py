@@ -32,16 +32,22 @@ def test_every_boundary_score_falls_in_its_band(kind, score, band):
     assert band_for(kind, score) == band
 
 
-@pytest.mark.parametrize(("kind", "score"), [("nps", -1), ("nps", 11), ("csat", 0), ("ces", 8)])
+@pytest.mark.parametrize(
+    ("kind", "score"), [("nps", -1), ("nps", 11), ("csat", 0), ("ces", 8)]
+)
 def test_a_score_off_the_scale_has_no_band(kind, score):
     with pytest.raises(ValueError, match="outside"):
         band_for(kind, score)
 
 
-@pytest.mark.parametrize(("kind", "score"), [("nps", 11), ("csat", 0), ("csat", 6), ("ces", 8)])
+@pytest.mark.parametrize(
+    ("kind", "score"), [("nps", 11), ("csat", 0), ("csat", 6), ("ces", 8)]
+)
 def test_the_database_refuses_a_score_off_the_scale(kind, score):
     with pytest.raises(IntegrityError), transaction.atomic():
-        SurveyResponseFactory(invitation__survey__kind=kind, score=score, band="passive")
+        SurveyResponseFactory(
+            invitation__survey__kind=kind, score=score, band="passive"
+        )
 
 
 def test_one_invitation_per_survey_and_interaction():

@@ -1,3 +1,4 @@
+import functools
 import zoneinfo
 
 from django.conf import settings
@@ -36,8 +37,14 @@ class Language(models.TextChoices):
     ZH_HANS = "zh-hans", "简体中文"
 
 
+@functools.cache
+def known_timezones() -> frozenset[str]:
+    """The IANA names; listing them reads the disk, so only once."""
+    return frozenset(zoneinfo.available_timezones())
+
+
 def validate_timezone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if value not in known_timezones():
         raise ValidationError(
             _("%(value)s is not a known time zone (use a name like Asia/Shanghai)."),
             params={"value": value},

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from customers.models import Company, Customer, Interaction
+from customers.models import Company, Customer, Interaction, Touchpoint
 
 M = TypeVar("M", bound=models.Model)
 
@@ -54,6 +54,15 @@ def create_customer(**fields: Any) -> Customer:
 def update_customer(customer: Customer, **changes: Any) -> Customer:
     apply_changes(customer, changes)
     return save_validated(customer)
+
+
+def create_touchpoint(**fields: Any) -> Touchpoint:
+    return save_validated(Touchpoint(**fields))
+
+
+def update_touchpoint(touchpoint: Touchpoint, **changes: Any) -> Touchpoint:
+    apply_changes(touchpoint, changes)
+    return save_validated(touchpoint)
 
 
 def sync_resolved_at(interaction: Interaction, *, now: datetime) -> None:

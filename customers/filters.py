@@ -1,0 +1,123 @@
+"""Query-string filters of the customers API.
+
+Every filter validates its value through a form field, so a bad value (an
+unknown id, a NUL, a date that is not one) is a 400 with a message.
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.db.models.functions import Lower
+from django_filters.fields import IsoDateTimeField
+
+from customers.models import Company, Customer, Interaction, Touchpoint
+
+
+class UtcDateTimeField(IsoDateTimeField):  # type: ignore[misc]
+    """An ISO 8601 time, in UTC so that the database can compare it.
+
+    SQLite's adapter converts to UTC itself and fails with a 500 on
+    `9999-12-31T23:59:59-10:00`: out of range is a validation error here.
+    """
+
+    def to_python(self, value: Any) -> datetime | None:
+        result: datetime | None = super().to_python(value)
+        if result is None:
+            return None
+        try:
+            return result.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError(
+                "Enter a date/time between the years 1 and 9999.", code="overflow"
+            ) from None
+
+
+class UpdatedSinceFilter(django_filters.IsoDateTimeFilter):  # type: ignore[misc]
+    field_class = UtcDateTimeField
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            field_name="updated_at",
+            lookup_expr="gte",
+            label="Updated at or after this ISO 8601 time (e.g. 2025-01-31T08:00:00Z)",
+            **kwargs,
+        )
+
+
+class StrictBooleanField(forms.Field):
+    widget = forms.TextInput
+
+    def to_python(self, value: Any) -> bool | None:
+        if value in self.empty_values:
+            return None
+        if value not in ("true", "false"):
+            raise ValidationError('Enter "true" or "false".', code="invalid")
+        return bool(value == "true")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):  # type: ignore[misc]
+    """`true` or `false`. django-filter's own reads any other value as "no
+    filter", so a typo would list every row; here it is a 400."""
+
+    field_class = StrictBooleanField
+
+
+class IdFilter(django_filters.ModelChoiceFilter):  # type: ignore[misc]
+    """A related row by id, typed in: the browsable API's filter form would
+    otherwise render every customer as an <option>."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(widget=forms.TextInput, **kwargs)
+
+
+class CompanyFilter(django_filters.FilterSet):  # type: ignore[misc]
+    updated_since = UpdatedSinceFilter()
+
+    class Meta:
+        model = Company
+        fields = ["external_id"]
+
+
+class CustomerFilter(django_filters.FilterSet):  # type: ignore[misc]
+    email = django_filters.CharFilter(
+        method="filter_email", label="Email, ignoring case"
+    )
+    company = IdFilter(queryset=Company.objects.all())
+    updated_since = UpdatedSinceFilter()
+
+    class Meta:
+        model = Customer
+        fields = ["email", "external_id", "company"]
+
+    def filter_email(
+        self, queryset: QuerySet[Customer], name: str, value: str
+    ) -> QuerySet[Customer]:
+        # Spelt like the unique index, LOWER(email) WHERE email <> '', so that
+        # PostgreSQL answers from it.
+        return (
+            queryset.alias(email_lower=Lower("email"))
+            .filter(email_lower=value.lower())
+            .exclude(email="")
+        )
+
+
+class TouchpointFilter(django_filters.FilterSet):  # type: ignore[misc]
+    is_active = StrictBooleanFilter()
+    updated_since = UpdatedSinceFilter()
+
+    class Meta:
+        model = Touchpoint
+        fields = ["stage", "is_active"]
+
+
+class InteractionFilter(django_filters.FilterSet):  # type: ignore[misc]
+    customer = IdFilter(queryset=Customer.objects.all())
+    updated_since = UpdatedSinceFilter()
+
+    class Meta:
+        model = Interaction
+        fields = ["customer", "channel", "status"]

@@ -1,0 +1,1 @@
+"""Benchmarks of Touchloop's pages and API against the current database."""

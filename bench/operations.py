@@ -1,0 +1,90 @@
+"""The operations the benchmark times: one small function each, in a registry.
+
+An operation makes one request through Django's test client, as a logged-in
+manager, and returns the response; `run.py` times it and counts its queries.
+Add one with the `@operation(name, expect=...)` decorator.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpResponseBase
+from django.test import Client
+
+from customers.models import Customer, Touchpoint
+
+
+@dataclass
+class Env:
+    """What operations share: the client and a few real rows to ask about."""
+
+    client: Client
+    customer: Customer
+    search: str
+    touchpoint: Touchpoint | None
+    secure: bool = False
+
+    def get(self, path: str, **params: Any) -> HttpResponseBase:
+        return self.client.get(path, params, secure=self.secure)
+
+    def post_json(self, path: str, data: dict[str, Any]) -> HttpResponseBase:
+        return self.client.post(
+            path, data, content_type="application/json", secure=self.secure
+        )
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    run: Callable[[Env], HttpResponseBase]
+    expect: int
+
+
+OPERATIONS: list[Operation] = []
+
+
+def operation(
+    name: str, *, expect: int = 200
+) -> Callable[[Callable[[Env], HttpResponseBase]], Callable[[Env], HttpResponseBase]]:
+    def register(
+        function: Callable[[Env], HttpResponseBase],
+    ) -> Callable[[Env], HttpResponseBase]:
+        OPERATIONS.append(Operation(name, function, expect))
+        return function
+
+    return register
+
+
+@operation("admin: customer list")
+def admin_customer_list(env: Env) -> HttpResponseBase:
+    return env.get("/admin/customers/customer/")
+
+
+@operation("admin: customer search by name")
+def admin_customer_search(env: Env) -> HttpResponseBase:
+    return env.get("/admin/customers/customer/", q=env.search)
+
+
+@operation("admin: customer page")
+def admin_customer_page(env: Env) -> HttpResponseBase:
+    return env.get(f"/admin/customers/customer/{env.customer.pk}/change/")
+
+
+@operation("api: customer list")
+def api_customer_list(env: Env) -> HttpResponseBase:
+    return env.get("/api/v1/customers/")
+
+
+@operation("api: create interaction", expect=201)
+def api_create_interaction(env: Env) -> HttpResponseBase:
+    data: dict[str, Any] = {
+        "customer": env.customer.pk,
+        "channel": "phone",
+        "direction": "inbound",
+        "subject": "Benchmark call",
+        "notes": "Written by bench/run.py.",
+    }
+    if env.touchpoint is not None:
+        data["touchpoint"] = env.touchpoint.pk
+    return env.post_json("/api/v1/interactions/", data)

@@ -1,0 +1,98 @@
+import pytest
+from django.http import HttpResponse
+from django.test import Client
+
+from bench import run
+from bench.operations import OPERATIONS, Env, Operation
+from bench.report import format_table, percentile
+from customers.models import Customer
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def env():
+    return Env(client=Client(), customer=Customer(), search="", touchpoint=None)
+
+
+def test_percentile_interpolates_between_the_closest_values():
+    values = [4.0, 1.0, 3.0, 2.0]
+
+    assert percentile(values, 0.5) == 2.5
+    assert percentile(values, 0.0) == 1.0
+    assert percentile(values, 1.0) == 4.0
+    assert percentile(values, 0.95) == pytest.approx(3.85)
+    assert percentile([7.0], 0.95) == 7.0
+
+
+def test_percentile_refuses_no_values_and_fractions_off_the_scale():
+    with pytest.raises(ValueError, match="no values"):
+        percentile([], 0.5)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        percentile([1.0], 95)
+
+
+def test_the_table_aligns_text_left_and_numbers_right():
+    table = format_table(
+        ["operation", "rows", "p50 ms", "queries"],
+        [
+            ["admin: customer list", 1_000_000, 12.345, "6"],
+            ["api: create", 20, 3.0, "9 (8–9)"],
+        ],
+    )
+
+    assert table.splitlines() == [
+        "operation                  rows  p50 ms  queries",
+        "--------------------  ---------  ------  -------",
+        "admin: customer list  1,000,000    12.3  6",
+        "api: create                  20     3.0  9 (8–9)",
+    ]
+
+
+def test_a_failing_operation_shows_its_status_instead_of_numbers():
+    result = run.Result("api: customer list", 10, error="HTTP 404")
+
+    assert result.cells() == ["api: customer list", 10, "-", "-", "HTTP 404"]
+
+
+def test_measure_times_an_operation_and_counts_its_queries(env):
+    def count_customers(env):
+        Customer.objects.count()
+        Customer.objects.exists()
+        return HttpResponse("ok")
+
+    operation = Operation("count", count_customers, expect=200)
+
+    result = run.measure(operation, env, rows=5, iterations=4, warmup=1)
+
+    assert result.name == "count"
+    assert result.rows == 5
+    assert result.error == ""
+    assert result.queries == "2"
+    assert result.p50 is not None
+    assert result.p95 is not None
+    assert 0 < result.p50 <= result.p95
+
+
+def test_measure_stops_at_the_first_unexpected_status(env):
+    calls = []
+
+    def missing(env):
+        calls.append(1)
+        return HttpResponse(status=404)
+
+    result = run.measure(
+        Operation("gone", missing, 200), env, rows=1, iterations=5, warmup=2
+    )
+
+    assert result.error == "HTTP 404"
+    assert result.p50 is None
+    assert len(calls) == 1
+
+
+def test_the_registry_times_the_admin_and_the_api():
+    names = [operation.name for operation in OPERATIONS]
+
+    assert names[:2] == ["admin: customer list", "admin: customer search by name"]
+    assert "api: customer list" in names
+    assert "api: create interaction" in names

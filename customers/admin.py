@@ -1,5 +1,5 @@
 import json
-from typing import Any, cast
+from typing import Any
 
 from django import forms
 from django.contrib import admin
@@ -20,7 +20,7 @@ from customers.models import Channel, Company, Customer, Interaction, Stage, Tou
 EXACT_COUNT_LIMIT = 10_000
 
 
-class EstimatedCountPaginator(Paginator):
+class EstimatedCountPaginator(Paginator):  # type: ignore[type-arg]
     """A paginator for changelists that may hold millions of rows.
 
     Counting up to EXACT_COUNT_LIMIT rows is cheap and exact. Past it, on
@@ -73,8 +73,14 @@ class MineFilter(admin.SimpleListFilter):
         return queryset
 
 
-class TagsField(forms.CharField):
+MAX_TAGS = 50
+MAX_TAG_LENGTH = 50
+
+
+class TagsField(forms.Field):
     """Tags typed as "vip, beta" and stored as a JSON list."""
+
+    widget = forms.TextInput
 
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, list):
@@ -82,10 +88,17 @@ class TagsField(forms.CharField):
         return value
 
     def to_python(self, value: Any) -> list[str]:
-        text = super().to_python(value)
-        return list(
-            dict.fromkeys(tag.strip() for tag in text.split(",") if tag.strip())
-        )
+        tags = (tag.strip() for tag in str(value or "").split(","))
+        return list(dict.fromkeys(tag for tag in tags if tag))
+
+    def validate(self, value: list[str]) -> None:
+        super().validate(value)
+        # The same limits as the API's.
+        if len(value) > MAX_TAGS or any(len(tag) > MAX_TAG_LENGTH for tag in value):
+            raise forms.ValidationError(
+                _("At most %(count)s tags of at most %(length)s characters each."),
+                params={"count": MAX_TAGS, "length": MAX_TAG_LENGTH},
+            )
 
 
 class CustomerForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -93,7 +106,6 @@ class CustomerForm(forms.ModelForm):  # type: ignore[type-arg]
         label=_("tags"),
         required=False,
         help_text=_("Separated by commas."),
-        max_length=500,
     )
 
     class Meta:
@@ -101,7 +113,22 @@ class CustomerForm(forms.ModelForm):  # type: ignore[type-arg]
         fields = "__all__"  # noqa: DJ007 (the admin's fieldsets choose the fields)
 
 
+class TouchpointChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """Active touchpoints in journey order, each labelled with its stage."""
+
+    def label_from_instance(self, obj: Touchpoint) -> str:
+        return f"{obj.get_stage_display()} · {obj.name}"
+
+
 class LogInteractionForm(forms.ModelForm):  # type: ignore[type-arg]
+    touchpoint = TouchpointChoiceField(
+        label=_("touchpoint"),
+        required=False,
+        queryset=Touchpoint.objects.filter(is_active=True).order_by(
+            stage_order(), "name"
+        ),
+    )
+
     class Meta:
         model = Interaction
         fields = [
@@ -120,13 +147,6 @@ class LogInteractionForm(forms.ModelForm):  # type: ignore[type-arg]
         super().__init__(*args, **kwargs)
         # Most logged interactions are phone calls; one less click for them.
         self.fields["channel"].initial = Channel.PHONE
-        touchpoint = cast(forms.ModelChoiceField, self.fields["touchpoint"])  # type: ignore[type-arg]
-        touchpoint.queryset = Touchpoint.objects.filter(is_active=True).order_by(
-            stage_order(), "name"
-        )
-        touchpoint.label_from_instance = lambda tp: (
-            f"{tp.get_stage_display()} · {tp.name}"
-        )
 
 
 class LogInteractionInline(admin.StackedInline):  # type: ignore[type-arg]
@@ -151,7 +171,7 @@ class LogInteractionInline(admin.StackedInline):  # type: ignore[type-arg]
 
 class InteractionHistoryInline(admin.TabularInline):  # type: ignore[type-arg]
     model = Interaction
-    fields = readonly_fields = [
+    fields = readonly_fields = (
         "occurred_at",
         "channel",
         "touchpoint",
@@ -159,7 +179,7 @@ class InteractionHistoryInline(admin.TabularInline):  # type: ignore[type-arg]
         "status",
         "survey_mode",
         "logged_by",
-    ]
+    )
     ordering = ["-occurred_at"]
     extra = 0
     show_change_link = True
@@ -321,7 +341,7 @@ class TouchpointAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["name", "stage", "default_channel", "is_active"]
     list_filter = ["stage", "is_active", "default_channel"]
     search_fields = ["name"]
-    sortable_by: list[str] = []
+    sortable_by = ()
 
     def get_ordering(self, request: HttpRequest) -> list[Any]:
         return [stage_order(), "name"]

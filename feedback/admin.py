@@ -55,7 +55,12 @@ def describe_time_left(case: Case, *, now: Any) -> str:
 
 class CaseEventInline(admin.TabularInline):  # type: ignore[type-arg]
     model = CaseEvent
-    fields = readonly_fields = ["created_at", "kind", "actor", "note"]
+    fields = readonly_fields = (
+        "created_at",
+        "kind",
+        "actor",
+        "note",
+    )
     ordering = ["created_at"]
     extra = 0
     can_delete = False
@@ -76,14 +81,14 @@ class CaseInline(admin.TabularInline):  # type: ignore[type-arg]
 
     model = Case
     fk_name = "customer"
-    fields = readonly_fields = [
+    fields = readonly_fields = (
         "created_at",
         "reason",
         "priority",
         "status",
         "owner",
         "due_at",
-    ]
+    )
     ordering = ["-created_at"]
     extra = 0
     can_delete = False

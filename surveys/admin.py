@@ -26,7 +26,7 @@ class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]
 
 class InvitationInline(ReadOnlyInline):
     model = Invitation
-    fields = readonly_fields = [
+    fields = readonly_fields = (
         "survey",
         "status",
         "suppressed_reason",
@@ -34,7 +34,7 @@ class InvitationInline(ReadOnlyInline):
         "sent_at",
         "reminders_sent",
         "answered_at",
-    ]
+    )
     ordering = ["-created_at"]
     verbose_name_plural = _("survey invitations")
 
@@ -45,14 +45,14 @@ class InvitationInline(ReadOnlyInline):
 
 class SurveyResponseInline(ReadOnlyInline):
     model = SurveyResponse
-    fields = readonly_fields = [
+    fields = readonly_fields = (
         "answered_at",
         "survey",
         "score",
         "band",
         "comment",
         "touchpoint",
-    ]
+    )
     ordering = ["-answered_at"]
     verbose_name_plural = _("survey responses")
 

@@ -6,19 +6,19 @@ from tests.factories import UserFactory
 @pytest.fixture
 def support(db):
     """A support-staff member: logs interactions, sees surveys and cases."""
-    return UserFactory(username="sam-support", groups=["Support"])
+    return UserFactory.create(username="sam-support", groups=["Support"])
 
 
 @pytest.fixture
 def manager(db):
     """A manager: may do everything in the three apps."""
-    return UserFactory(username="mia-manager", groups=["Manager"])
+    return UserFactory.create(username="mia-manager", groups=["Manager"])
 
 
 @pytest.fixture
 def outsider(db):
     """A logged-in user with no role."""
-    return UserFactory(username="olly-outsider")
+    return UserFactory.create(username="olly-outsider")
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ from surveys import tokens
 from surveys.models import Invitation, Kind, Survey, SurveyResponse, band_for
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         django_get_or_create = ("username",)
@@ -28,7 +28,7 @@ class UserFactory(factory.django.DjangoModelFactory):
             user.groups.add(*(Group.objects.get(name=name) for name in names))
 
 
-class CompanyFactory(factory.django.DjangoModelFactory):
+class CompanyFactory(factory.django.DjangoModelFactory[Company]):
     class Meta:
         model = Company
 
@@ -37,7 +37,7 @@ class CompanyFactory(factory.django.DjangoModelFactory):
     segment = "smb"
 
 
-class CustomerFactory(factory.django.DjangoModelFactory):
+class CustomerFactory(factory.django.DjangoModelFactory[Customer]):
     class Meta:
         model = Customer
 
@@ -49,7 +49,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     timezone = "UTC"
 
 
-class TouchpointFactory(factory.django.DjangoModelFactory):
+class TouchpointFactory(factory.django.DjangoModelFactory[Touchpoint]):
     class Meta:
         model = Touchpoint
 
@@ -58,7 +58,7 @@ class TouchpointFactory(factory.django.DjangoModelFactory):
     default_channel = Channel.PHONE
 
 
-class InteractionFactory(factory.django.DjangoModelFactory):
+class InteractionFactory(factory.django.DjangoModelFactory[Interaction]):
     class Meta:
         model = Interaction
 
@@ -71,7 +71,7 @@ class InteractionFactory(factory.django.DjangoModelFactory):
     resolved_at = factory.LazyAttribute(lambda interaction: interaction.occurred_at)
 
 
-class SurveyFactory(factory.django.DjangoModelFactory):
+class SurveyFactory(factory.django.DjangoModelFactory[Survey]):
     class Meta:
         model = Survey
 
@@ -79,7 +79,7 @@ class SurveyFactory(factory.django.DjangoModelFactory):
     kind = Kind.NPS
 
 
-class InvitationFactory(factory.django.DjangoModelFactory):
+class InvitationFactory(factory.django.DjangoModelFactory[Invitation]):
     class Meta:
         model = Invitation
 
@@ -95,7 +95,7 @@ class InvitationFactory(factory.django.DjangoModelFactory):
     sent_at = factory.LazyFunction(timezone.now)
 
 
-class SurveyResponseFactory(factory.django.DjangoModelFactory):
+class SurveyResponseFactory(factory.django.DjangoModelFactory[SurveyResponse]):
     class Meta:
         model = SurveyResponse
 
@@ -113,7 +113,7 @@ class SurveyResponseFactory(factory.django.DjangoModelFactory):
     answered_at = factory.LazyFunction(timezone.now)
 
 
-class RootCauseFactory(factory.django.DjangoModelFactory):
+class RootCauseFactory(factory.django.DjangoModelFactory[RootCause]):
     class Meta:
         model = RootCause
         django_get_or_create = ("name",)
@@ -121,7 +121,7 @@ class RootCauseFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Cause {n}")
 
 
-class CaseFactory(factory.django.DjangoModelFactory):
+class CaseFactory(factory.django.DjangoModelFactory[Case]):
     class Meta:
         model = Case
 
@@ -131,7 +131,7 @@ class CaseFactory(factory.django.DjangoModelFactory):
     due_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=48))
 
 
-class CaseEventFactory(factory.django.DjangoModelFactory):
+class CaseEventFactory(factory.django.DjangoModelFactory[CaseEvent]):
     class Meta:
         model = CaseEvent
 

@@ -35,18 +35,20 @@ def make_rows(customer: Customer | None = None, count: int = 1) -> None:
     """`count` of everything: customers with an interaction, an answered
     invitation, a case with an event and an unanswered invitation."""
     for _ in range(count):
-        interaction = InteractionFactory(**({"customer": customer} if customer else {}))
-        response = SurveyResponseFactory(
+        interaction = InteractionFactory.create(
+            **({"customer": customer} if customer else {})
+        )
+        response = SurveyResponseFactory.create(
             invitation__interaction=interaction,
             invitation__customer=interaction.customer,
             score=2,
             touchpoint=interaction.touchpoint,
             company=interaction.customer.company,
         )
-        case = CaseFactory(response=response, owner=response.staff)
-        CaseEventFactory(case=case)
-        InvitationFactory(
-            interaction=InteractionFactory(customer=interaction.customer),
+        case = CaseFactory.create(response=response, owner=response.staff)
+        CaseEventFactory.create(case=case)
+        InvitationFactory.create(
+            interaction=InteractionFactory.create(customer=interaction.customer),
             survey=response.survey,
         )
 
@@ -88,8 +90,8 @@ def test_customer_page_queries_do_not_grow_with_history(client, request, role):
 @pytest.mark.parametrize("role", ["support", "manager"])
 def test_case_page_queries_do_not_grow_with_timeline(client, request, role):
     client.force_login(request.getfixturevalue(role))
-    case = CaseFactory()
-    CaseEventFactory(case=case)
+    case = CaseFactory.create()
+    CaseEventFactory.create(case=case)
     url = reverse("admin:feedback_case_change", args=[case.pk])
     with_one = count_queries(client, url)
 
@@ -139,11 +141,11 @@ def test_survey_history_is_read_only_even_for_managers(client, manager):
 
 def test_my_open_cases_lists_only_my_unclosed_cases(client, support):
     client.force_login(support)
-    mine = CaseFactory(owner=support)
-    CaseFactory(
+    mine = CaseFactory.create(owner=support)
+    CaseFactory.create(
         owner=support, status=Case.Status.CLOSED, resolution="Refunded", root_cause_id=1
     )
-    CaseFactory()
+    CaseFactory.create()
     url = reverse("admin:feedback_case_changelist")
 
     response = client.get(url, {"mine": "open"})

@@ -33,8 +33,8 @@ def change_form_data(response) -> dict[str, object]:
 
 
 def test_support_logs_an_interaction_from_the_customer_page(client, support):
-    customer = CustomerFactory()
-    touchpoint = TouchpointFactory(name="Support ticket")
+    customer = CustomerFactory.create()
+    touchpoint = TouchpointFactory.create(name="Support ticket")
     url = reverse("admin:customers_customer_change", args=[customer.pk])
     client.force_login(support)
     data = change_form_data(client.get(url))
@@ -66,7 +66,7 @@ def test_support_logs_an_interaction_from_the_customer_page(client, support):
 
 
 def test_saving_the_customer_page_untouched_logs_nothing(client, support):
-    customer = CustomerFactory()
+    customer = CustomerFactory.create()
     url = reverse("admin:customers_customer_change", args=[customer.pk])
     client.force_login(support)
 
@@ -77,7 +77,7 @@ def test_saving_the_customer_page_untouched_logs_nothing(client, support):
 
 
 def test_the_new_interaction_form_starts_now_on_the_phone(client, support):
-    customer = CustomerFactory()
+    customer = CustomerFactory.create()
     client.force_login(support)
 
     response = client.get(
@@ -97,11 +97,11 @@ def test_the_new_interaction_form_starts_now_on_the_phone(client, support):
 def test_customer_search_finds_by_name_email_company_and_external_id(
     client, support, term
 ):
-    acme = CompanyFactory(name="Acme Trading")
-    wanted = CustomerFactory(
+    acme = CompanyFactory.create(name="Acme Trading")
+    wanted = CustomerFactory.create(
         name="Wang Fang", email="wang.fang@acme.cn", company=acme, external_id="crm-77"
     )
-    CustomerFactory(name="Tom Baker", email="tom@other.example")
+    CustomerFactory.create(name="Tom Baker", email="tom@other.example")
     client.force_login(support)
 
     response = client.get(reverse("admin:customers_customer_changelist"), {"q": term})
@@ -110,9 +110,9 @@ def test_customer_search_finds_by_name_email_company_and_external_id(
 
 
 def test_company_page_links_to_its_customers(client, support):
-    acme = CompanyFactory(name="Acme")
-    member = CustomerFactory(company=acme)
-    CustomerFactory()
+    acme = CompanyFactory.create(name="Acme")
+    member = CustomerFactory.create(company=acme)
+    CustomerFactory.create()
     client.force_login(support)
 
     response = client.get(
@@ -123,9 +123,9 @@ def test_company_page_links_to_its_customers(client, support):
 
 
 def test_touchpoints_are_listed_in_journey_order(client, manager):
-    TouchpointFactory(name="Renewal meeting", stage="repurchase")
-    TouchpointFactory(name="Ad click", stage="awareness")
-    TouchpointFactory(name="Checkout", stage="purchase")
+    TouchpointFactory.create(name="Renewal meeting", stage="repurchase")
+    TouchpointFactory.create(name="Ad click", stage="awareness")
+    TouchpointFactory.create(name="Checkout", stage="purchase")
     client.force_login(manager)
 
     response = client.get(reverse("admin:customers_touchpoint_changelist"))
@@ -135,7 +135,7 @@ def test_touchpoints_are_listed_in_journey_order(client, manager):
 
 
 def test_tags_are_typed_with_commas_and_stored_as_a_list(client, support):
-    customer = CustomerFactory(tags=["vip"])
+    customer = CustomerFactory.create(tags=["vip"])
     url = reverse("admin:customers_customer_change", args=[customer.pk])
     client.force_login(support)
     data = change_form_data(client.get(url))
@@ -147,3 +147,18 @@ def test_tags_are_typed_with_commas_and_stored_as_a_list(client, support):
     assert response.status_code == 302
     customer.refresh_from_db()
     assert customer.tags == ["vip", "beta"]
+
+
+def test_a_tag_longer_than_the_api_allows_is_a_form_error(client, support):
+    customer = CustomerFactory.create(tags=["vip"])
+    url = reverse("admin:customers_customer_change", args=[customer.pk])
+    client.force_login(support)
+    data = change_form_data(client.get(url))
+    data["tags"] = "vip, " + "x" * 51
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    assert "tags" in response.context["adminform"].form.errors
+    customer.refresh_from_db()
+    assert customer.tags == ["vip"]

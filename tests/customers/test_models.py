@@ -10,34 +10,34 @@ pytestmark = pytest.mark.django_db
 
 
 def test_email_is_unique_ignoring_case():
-    CustomerFactory(email="Ann@Example.com")
+    CustomerFactory.create(email="Ann@Example.com")
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        CustomerFactory(email="ann@example.COM")
+        CustomerFactory.create(email="ann@example.COM")
 
 
 def test_many_customers_may_have_no_email():
-    CustomerFactory(email="")
-    CustomerFactory(email="")
+    CustomerFactory.create(email="")
+    CustomerFactory.create(email="")
 
     assert Customer.objects.filter(email="").count() == 2
 
 
 def test_external_id_is_unique_when_present():
-    CustomerFactory(external_id="crm-1")
-    CustomerFactory(external_id="")
-    CustomerFactory(external_id="")
+    CustomerFactory.create(external_id="crm-1")
+    CustomerFactory.create(external_id="")
+    CustomerFactory.create(external_id="")
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        CustomerFactory(external_id="crm-1")
+        CustomerFactory.create(external_id="crm-1")
 
 
 def test_company_external_id_is_unique_when_present():
-    CompanyFactory(external_id="acct-9")
-    CompanyFactory(external_id="")
+    CompanyFactory.create(external_id="acct-9")
+    CompanyFactory.create(external_id="")
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        CompanyFactory(external_id="acct-9")
+        CompanyFactory.create(external_id="acct-9")
 
 
 def test_unknown_time_zone_is_refused():
@@ -51,9 +51,9 @@ def test_unknown_time_zone_is_refused():
 
 def test_an_interaction_cannot_be_resolved_without_a_time():
     with pytest.raises(IntegrityError), transaction.atomic():
-        InteractionFactory(status="resolved", resolved_at=None)
+        InteractionFactory.create(status="resolved", resolved_at=None)
 
 
 def test_an_open_interaction_has_no_resolution_time():
     with pytest.raises(IntegrityError), transaction.atomic():
-        InteractionFactory(status="open", resolved_at=timezone.now())
+        InteractionFactory.create(status="open", resolved_at=timezone.now())

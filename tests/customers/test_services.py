@@ -16,7 +16,7 @@ NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 @time_machine.travel(NOW, tick=False)
 def test_an_interaction_logged_as_resolved_was_resolved_when_it_happened(support):
     interaction = services.log_interaction(
-        customer=CustomerFactory(),
+        customer=CustomerFactory.create(),
         channel="phone",
         logged_by=support,
         occurred_at=NOW - timedelta(hours=2),
@@ -30,7 +30,7 @@ def test_an_interaction_logged_as_resolved_was_resolved_when_it_happened(support
 @time_machine.travel(NOW, tick=False)
 def test_an_interaction_resolved_later_is_resolved_now(support):
     interaction = services.log_interaction(
-        customer=CustomerFactory(),
+        customer=CustomerFactory.create(),
         channel="chat",
         logged_by=support,
         status="open",
@@ -47,7 +47,7 @@ def test_an_interaction_resolved_later_is_resolved_now(support):
 @time_machine.travel(NOW, tick=False)
 def test_a_future_interaction_logged_as_resolved_is_resolved_now(support):
     interaction = services.log_interaction(
-        customer=CustomerFactory(),
+        customer=CustomerFactory.create(),
         channel="meeting",
         logged_by=support,
         occurred_at=NOW + timedelta(days=3),
@@ -58,7 +58,7 @@ def test_a_future_interaction_logged_as_resolved_is_resolved_now(support):
 
 def test_reopening_clears_the_resolution_time(support):
     interaction = services.log_interaction(
-        customer=CustomerFactory(), channel="email", logged_by=support
+        customer=CustomerFactory.create(), channel="email", logged_by=support
     )
 
     services.update_interaction(interaction, status="open")
@@ -69,7 +69,7 @@ def test_reopening_clears_the_resolution_time(support):
 def test_a_bad_channel_is_a_validation_error_and_saves_nothing(support):
     with pytest.raises(ValidationError) as error:
         services.log_interaction(
-            customer=CustomerFactory(), channel="fax", logged_by=support
+            customer=CustomerFactory.create(), channel="fax", logged_by=support
         )
 
     assert "channel" in error.value.message_dict

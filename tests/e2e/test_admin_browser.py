@@ -27,10 +27,10 @@ def log_in(page, live_server, username: str) -> None:
 
 
 def test_support_finds_a_customer_and_logs_a_call(page, live_server):
-    support = UserFactory(username="li.na", groups=["Support"])
-    customer = CustomerFactory(name="Wang Fang", email="wang.fang@acme.cn")
-    CustomerFactory(name="Tom Baker")
-    TouchpointFactory(name="Support ticket", stage="usage")
+    support = UserFactory.create(username="li.na", groups=["Support"])
+    customer = CustomerFactory.create(name="Wang Fang", email="wang.fang@acme.cn")
+    CustomerFactory.create(name="Tom Baker")
+    TouchpointFactory.create(name="Support ticket", stage="usage")
     log_in(page, live_server, "li.na")
 
     page.goto(f"{live_server.url}/admin/customers/customer/")

@@ -8,15 +8,17 @@ pytestmark = pytest.mark.django_db
 
 
 def test_one_case_per_response():
-    case = CaseFactory()
+    case = CaseFactory.create()
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        CaseFactory(response=case.response)
+        CaseFactory.create(response=case.response)
 
 
 def test_many_manual_cases_need_no_response():
-    first = CaseFactory(response=None, customer=CaseFactory().customer, reason="manual")
-    CaseFactory(response=None, customer=first.customer, reason="manual")
+    first = CaseFactory.create(
+        response=None, customer=CaseFactory.create().customer, reason="manual"
+    )
+    CaseFactory.create(response=None, customer=first.customer, reason="manual")
 
     assert Case.objects.filter(response=None).count() == 2
 
@@ -28,7 +30,7 @@ def test_a_case_cannot_close_without_root_cause_and_resolution(root_cause, resol
     cause = RootCause.objects.get(name="Billing") if root_cause else None
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        CaseFactory(status="closed", root_cause=cause, resolution=resolution)
+        CaseFactory.create(status="closed", root_cause=cause, resolution=resolution)
 
 
 def test_the_default_root_causes_exist_in_order():

@@ -45,33 +45,35 @@ def test_a_score_off_the_scale_has_no_band(kind, score):
 )
 def test_the_database_refuses_a_score_off_the_scale(kind, score):
     with pytest.raises(IntegrityError), transaction.atomic():
-        SurveyResponseFactory(
+        SurveyResponseFactory.create(
             invitation__survey__kind=kind, score=score, band="passive"
         )
 
 
 def test_one_invitation_per_survey_and_interaction():
-    first = InvitationFactory()
+    first = InvitationFactory.create()
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        InvitationFactory(survey=first.survey, interaction=first.interaction)
+        InvitationFactory.create(survey=first.survey, interaction=first.interaction)
 
 
 def test_one_response_per_invitation():
-    response = SurveyResponseFactory()
+    response = SurveyResponseFactory.create()
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        SurveyResponseFactory(invitation=response.invitation)
+        SurveyResponseFactory.create(invitation=response.invitation)
 
 
 def test_a_suppressed_invitation_needs_its_reason():
     with pytest.raises(IntegrityError), transaction.atomic():
-        InvitationFactory(status="suppressed", suppressed_reason="")
+        InvitationFactory.create(status="suppressed", suppressed_reason="")
 
-    suppressed = InvitationFactory(status="suppressed", suppressed_reason="opted_out")
+    suppressed = InvitationFactory.create(
+        status="suppressed", suppressed_reason="opted_out"
+    )
     assert suppressed.get_suppressed_reason_display() == "Opted out"
 
 
 def test_only_a_suppressed_invitation_has_a_reason():
     with pytest.raises(IntegrityError), transaction.atomic():
-        InvitationFactory(status="sent", suppressed_reason="throttled")
+        InvitationFactory.create(status="sent", suppressed_reason="throttled")

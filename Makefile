@@ -12,8 +12,10 @@ PYTEST_ARGS ?=
 run: $(VENV)/.installed-run
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py run_embedded
 
+# make turns every failing exit code into 2; pytest's own is kept for .ci/run.
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
+		echo $$status > $(VENV)/.pytest-exit-code; exit $$status
 
 bench: $(VENV)/.installed-dev
 	SECRET_KEY=$${SECRET_KEY:-bench-only-secret} $(BIN)/python bench/run.py --customers $(BENCH_CUSTOMERS)

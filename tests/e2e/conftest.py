@@ -62,12 +62,13 @@ def browser():
                 f"REQUIRE_BROWSER is set and there is no Chromium at {CHROMIUM}"
             )
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    # Playwright's sync API runs an event loop in this thread, and the test's
-    # own ORM calls are synchronous by nature.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
+    # Playwright's sync API runs an event loop in this thread, and the test's
+    # own ORM calls are synchronous by nature. Only while the browser is up:
+    # a deployment check in a later test must not see the variable.
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
         )

@@ -17,8 +17,11 @@ test: $(VENV)/.installed-dev
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
 		echo $$status > $(VENV)/.pytest-exit-code; exit $$status
 
+# Benchmarks write data (seed_bench, created interactions), so they never use
+# DATABASE_URL: BENCH_DATABASE_URL names their database, else the embedded SQLite.
 bench: $(VENV)/.installed-dev
-	SECRET_KEY=$${SECRET_KEY:-bench-only-secret} $(BIN)/python bench/run.py --customers $(BENCH_CUSTOMERS)
+	DATABASE_URL="$(BENCH_DATABASE_URL)" SECRET_KEY=$${SECRET_KEY:-bench-only-secret} \
+		$(BIN)/python bench/run.py --customers $(BENCH_CUSTOMERS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -4,13 +4,14 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.paginator import Paginator
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import connection
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Lower
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.functional import cached_property
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from customers import services
@@ -33,7 +34,8 @@ class EstimatedCountPaginator(Paginator):  # type: ignore[type-arg]
         queryset = self.object_list
         if connection.vendor != "postgresql" or not isinstance(queryset, QuerySet):
             return super().count
-        bounded = queryset[: EXACT_COUNT_LIMIT + 1].count()
+        # Without ORDER BY: counting needs no sort and no walk of an ordered index.
+        bounded = queryset.order_by()[: EXACT_COUNT_LIMIT + 1].count()
         if bounded <= EXACT_COUNT_LIMIT:
             return bounded
         plan = json.loads(queryset.order_by().explain(format="json"))
@@ -41,11 +43,93 @@ class EstimatedCountPaginator(Paginator):  # type: ignore[type-arg]
 
 
 class LargeTableAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """Defaults for tables that grow to millions of rows."""
+    """Defaults for tables that grow to millions of rows and hold history.
+
+    No delete in the admin: a row here is history that reports and the audit
+    trail rely on (customers are erased, not deleted), and the delete page of
+    a row with a million dependants would list them all. No facet counts
+    either: each one counts the whole table.
+    """
 
     paginator = EstimatedCountPaginator
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
     list_per_page = 50
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ViewOnlyAdmin(LargeTableAdmin):
+    """Rows that only services write: nobody adds or edits them by hand."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+# The customer page shows the latest rows of each history; the changelist
+# filtered by customer has the rest.
+HISTORY_ROWS = 20
+
+
+class LatestRowsFormSet(forms.BaseInlineFormSet):  # type: ignore[type-arg]
+    def get_queryset(self) -> QuerySet[Any]:
+        # Kept: the formset asks for it once per form, and a sliced queryset
+        # cannot come from Django's own cache.
+        if not hasattr(self, "_latest_rows"):
+            self._latest_rows = super().get_queryset()[:HISTORY_ROWS]
+        return self._latest_rows
+
+
+class HistoryInline(admin.TabularInline):  # type: ignore[type-arg]
+    """A read-only list of the latest rows that belong to the customer."""
+
+    formset = LatestRowsFormSet
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+MAX_SEARCH_WORDS = 5
+# Trigram indexes need three characters; shorter words (a Chinese surname, a
+# given name of two characters) match names by prefix, through an index too.
+TRIGRAM_LENGTH = 3
+# Companies matched by name are passed to the customer query as a list, so that
+# PostgreSQL can combine indexes on one table; past this many, as a subquery.
+COMPANY_ID_LIST_LIMIT = 500
+
+
+def customer_matches(word: str) -> Q:
+    """Customers whose name, email, company or external id match one word."""
+    companies = Company.objects.filter(name__icontains=word).values_list(
+        "id", flat=True
+    )
+    company_ids = list(companies[: COMPANY_ID_LIST_LIMIT + 1])
+    in_company = Q(
+        company_id__in=companies
+        if len(company_ids) > COMPANY_ID_LIST_LIMIT
+        else company_ids
+    )
+    if len(word) < TRIGRAM_LENGTH:
+        return Q(name__istartswith=word) | Q(external_id=word) | in_company
+    return (
+        Q(name__icontains=word)
+        | Q(email__icontains=word)
+        | Q(external_id=word)
+        | in_company
+    )
 
 
 def stage_order() -> Case:
@@ -93,6 +177,8 @@ class TagsField(forms.Field):
 
     def validate(self, value: list[str]) -> None:
         super().validate(value)
+        for tag in value:
+            ProhibitNullCharactersValidator()(tag)
         # The same limits as the API's.
         if len(value) > MAX_TAGS or any(len(tag) > MAX_TAG_LENGTH for tag in value):
             raise forms.ValidationError(
@@ -111,6 +197,15 @@ class CustomerForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Customer
         fields = "__all__"  # noqa: DJ007 (the admin's fieldsets choose the fields)
+
+
+def customers_with_email(address: str) -> QuerySet[Customer]:
+    """Exact address, ignoring case, through the partial unique index."""
+    return (
+        Customer.objects.alias(email_lower=Lower("email"))
+        .filter(email_lower=address.strip().lower())
+        .exclude(email="")
+    )
 
 
 class TouchpointChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
@@ -169,7 +264,7 @@ class LogInteractionInline(admin.StackedInline):  # type: ignore[type-arg]
         return self.has_add_permission(request, obj)
 
 
-class InteractionHistoryInline(admin.TabularInline):  # type: ignore[type-arg]
+class InteractionHistoryInline(HistoryInline):
     model = Interaction
     fields = readonly_fields = (
         "occurred_at",
@@ -181,21 +276,10 @@ class InteractionHistoryInline(admin.TabularInline):  # type: ignore[type-arg]
         "logged_by",
     )
     ordering = ["-occurred_at"]
-    extra = 0
-    show_change_link = True
-    verbose_name_plural = _("interactions")
+    verbose_name_plural = _("latest interactions")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Interaction]:
         return super().get_queryset(request).select_related("touchpoint", "logged_by")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class CustomerAdmin(LargeTableAdmin):
@@ -217,12 +301,18 @@ class CustomerAdmin(LargeTableAdmin):
     list_filter = [MineFilter, "stage", "language"]
     search_fields = ["name", "email", "company__name", "external_id"]
     search_help_text = _("Name, email, company or external id.")
-    sortable_by = ["name", "created_at"]
+    sortable_by = ["name"]
     ordering = ["-id"]
-    autocomplete_fields = ["company", "owner"]
-    readonly_fields = ["email_opted_out_at", "erased_at", "created_at", "updated_at"]
+    autocomplete_fields = ["company"]
+    readonly_fields = [
+        "history",
+        "email_opted_out_at",
+        "erased_at",
+        "created_at",
+        "updated_at",
+    ]
     fieldsets = [
-        (None, {"fields": ["name", "email", "phone", "company", "owner"]}),
+        (None, {"fields": ["name", "email", "phone", "company", "owner", "history"]}),
         (
             _("Profile"),
             {
@@ -254,29 +344,27 @@ class CustomerAdmin(LargeTableAdmin):
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Customer], search_term: str
     ) -> tuple[QuerySet[Customer], bool]:
-        # Each word must match somewhere. Companies are looked up first so that
-        # the customer query stays on one table, where PostgreSQL can combine
-        # the trigram indexes of name and email with the company_id index.
-        for word in search_term.split():
-            company_ids = list(
-                Company.objects.filter(name__icontains=word).values_list(
-                    "id", flat=True
-                )[:500]
-            )
-            queryset = queryset.filter(
-                Q(name__icontains=word)
-                | Q(email__icontains=word)
-                | Q(external_id=word)
-                | Q(company_id__in=company_ids)
-            )
+        for word in search_term.split()[:MAX_SEARCH_WORDS]:
+            queryset = queryset.filter(customer_matches(word))
         return queryset, False
 
-    def lookup_allowed(
-        self, lookup: str, value: str, request: HttpRequest | None = None
-    ) -> bool:
-        # The company page links to its customers with this filter.
-        return lookup == "company__id__exact" or super().lookup_allowed(
-            lookup, value, request
+    @admin.display(description=_("history"))
+    def history(self, customer: Customer) -> str:
+        if customer.pk is None:
+            return "—"
+        links = [
+            (reverse(f"admin:{page}_changelist"), label)
+            for page, label in [
+                ("customers_interaction", _("all interactions")),
+                ("surveys_invitation", _("all survey invitations")),
+                ("surveys_surveyresponse", _("all responses")),
+                ("feedback_case", _("all cases")),
+            ]
+        ]
+        return format_html_join(
+            " · ",
+            '<a href="{}?customer__id__exact={}">{}</a>',
+            ((url, customer.pk, label) for url, label in links),
         )
 
     def save_formset(
@@ -304,7 +392,7 @@ class CustomerAdmin(LargeTableAdmin):
 
 
 @admin.register(Company)
-class CompanyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class CompanyAdmin(LargeTableAdmin):
     list_display = [
         "name",
         "domain",
@@ -316,10 +404,7 @@ class CompanyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_select_related = ["owner"]
     list_filter = [MineFilter]
     search_fields = ["name", "domain", "=external_id"]
-    autocomplete_fields = ["owner"]
     ordering = ["name"]
-    paginator = EstimatedCountPaginator
-    show_full_result_count = False
 
     @admin.display(description=_("customers"))
     def customers_link(self, company: Company) -> str:
@@ -336,7 +421,8 @@ class CompanyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(Touchpoint)
 class TouchpointAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """The catalog of touchpoints, listed in journey order."""
+    """The catalog of touchpoints, listed in journey order. Touchpoints are
+    deactivated, not deleted: answers were given at them."""
 
     list_display = ["name", "stage", "default_channel", "is_active"]
     list_filter = ["stage", "is_active", "default_channel"]
@@ -345,6 +431,9 @@ class TouchpointAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def get_ordering(self, request: HttpRequest) -> list[Any]:
         return [stage_order(), "name"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Interaction)
@@ -372,11 +461,9 @@ class InteractionAdmin(LargeTableAdmin):
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Interaction], search_term: str
     ) -> tuple[QuerySet[Interaction], bool]:
-        # Exact address, through the unique index on LOWER(email).
-        customers = Customer.objects.alias(email_lower=Lower("email")).filter(
-            email_lower=search_term.strip().lower()
-        )
-        return queryset.filter(customer__in=customers), False
+        if not search_term.strip():
+            return queryset, False
+        return queryset.filter(customer__in=customers_with_email(search_term)), False
 
     def save_model(
         self, request: HttpRequest, obj: Interaction, form: Any, change: bool

@@ -62,6 +62,7 @@ class Company(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner"),
+        limit_choices_to={"is_staff": True},
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -119,6 +120,7 @@ class Customer(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner"),
+        limit_choices_to={"is_staff": True},
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -204,6 +206,7 @@ class Interaction(models.Model):
     customer = models.ForeignKey(
         Customer,
         verbose_name=_("customer"),
+        db_index=False,  # leads the composite index below
         on_delete=models.PROTECT,
         related_name="interactions",
     )

@@ -1,4 +1,4 @@
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin
 from django.db.models import QuerySet
@@ -8,8 +8,8 @@ from django.utils.html import format_html
 from django.utils.timesince import timeuntil
 from django.utils.translation import gettext_lazy as _
 
-from customers.admin import LargeTableAdmin
-from feedback.models import Case, CaseEvent, RootCause
+from customers.admin import HistoryInline, ViewOnlyAdmin
+from feedback.models import Case, CaseEvent, CaseQuerySet, RootCause
 
 
 class MyOpenCasesFilter(admin.SimpleListFilter):
@@ -21,9 +21,8 @@ class MyOpenCasesFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if self.value() == "open":
-            return queryset.filter(owner=request.user).exclude(
-                status=Case.Status.CLOSED
-            )
+            mine = cast(CaseQuerySet, queryset).filter(owner_id=request.user.pk)
+            return mine.unresolved()
         return queryset
 
 
@@ -36,9 +35,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if self.value() == "1":
-            return queryset.exclude(status=Case.Status.CLOSED).filter(
-                due_at__lt=timezone.now()
-            )
+            return cast(CaseQuerySet, queryset).overdue(timezone.now())
         return queryset
 
 
@@ -76,8 +73,8 @@ class CaseEventInline(admin.TabularInline):  # type: ignore[type-arg]
         return False
 
 
-class CaseInline(admin.TabularInline):  # type: ignore[type-arg]
-    """The customer's cases, on the customer page."""
+class CaseInline(HistoryInline):
+    """The customer's latest cases, on the customer page."""
 
     model = Case
     fk_name = "customer"
@@ -90,24 +87,18 @@ class CaseInline(admin.TabularInline):  # type: ignore[type-arg]
         "due_at",
     )
     ordering = ["-created_at"]
-    extra = 0
-    can_delete = False
-    show_change_link = True
-    verbose_name_plural = _("cases")
+    verbose_name_plural = _("latest cases")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Case]:
         # The customer too: each row's title names it.
         return super().get_queryset(request).select_related("owner", "customer")
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(Case)
-class CaseAdmin(LargeTableAdmin):
+class CaseAdmin(ViewOnlyAdmin):
+    """Cases are opened, contacted and closed by the case services (with their
+    timeline events), so the admin shows them and changes nothing by hand."""
+
     list_display = [
         "id",
         "customer",
@@ -125,14 +116,6 @@ class CaseAdmin(LargeTableAdmin):
     search_fields = ["=customer__email"]
     ordering = ["due_at"]
     sortable_by = ["due_at", "id"]
-    raw_id_fields = ["customer", "response", "recovery_invitation"]
-    autocomplete_fields = ["owner"]
-    readonly_fields = [
-        "first_contact_at",
-        "closed_at",
-        "escalation_level",
-        "created_at",
-    ]
     fieldsets = [
         (
             None,

@@ -81,8 +81,10 @@ class Case(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner"),
+        limit_choices_to={"is_staff": True},
         null=True,
         blank=True,
+        db_index=False,  # leads the composite index below
         on_delete=models.SET_NULL,
         related_name="owned_cases",
     )
@@ -155,7 +157,11 @@ class CaseEvent(models.Model):
         REOPENED = "reopened", _("Reopened")
 
     case = models.ForeignKey(
-        Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="events"
+        Case,
+        verbose_name=_("case"),
+        db_index=False,  # leads the composite index below
+        on_delete=models.CASCADE,
+        related_name="events",
     )
     kind = models.CharField(_("event"), max_length=20, choices=Kind.choices)
     actor = models.ForeignKey(

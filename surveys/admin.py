@@ -1,30 +1,18 @@
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.defaultfilters import truncatechars
 from django.utils.translation import gettext_lazy as _
 
-from customers.admin import LargeTableAdmin
+from customers.admin import HistoryInline, ViewOnlyAdmin
+from customers.models import Channel
 from surveys.models import Invitation, Survey, SurveyResponse
 
 
-class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]
-    """History shown on the customer page; changed only by the survey services."""
-
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class InvitationInline(ReadOnlyInline):
+class InvitationInline(HistoryInline):
     model = Invitation
     fields = readonly_fields = (
         "survey",
@@ -36,14 +24,14 @@ class InvitationInline(ReadOnlyInline):
         "answered_at",
     )
     ordering = ["-created_at"]
-    verbose_name_plural = _("survey invitations")
+    verbose_name_plural = _("latest survey invitations")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Invitation]:
         # The customer too: each row's title names it.
         return super().get_queryset(request).select_related("survey", "customer")
 
 
-class SurveyResponseInline(ReadOnlyInline):
+class SurveyResponseInline(HistoryInline):
     model = SurveyResponse
     fields = readonly_fields = (
         "answered_at",
@@ -54,7 +42,7 @@ class SurveyResponseInline(ReadOnlyInline):
         "touchpoint",
     )
     ordering = ["-answered_at"]
-    verbose_name_plural = _("survey responses")
+    verbose_name_plural = _("latest survey responses")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[SurveyResponse]:
         return (
@@ -64,12 +52,33 @@ class SurveyResponseInline(ReadOnlyInline):
         )
 
 
+class SurveyForm(forms.ModelForm):  # type: ignore[type-arg]
+    channels = forms.TypedMultipleChoiceField(
+        label=_("channels"),
+        choices=Channel.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: every channel."),
+    )
+
+    class Meta:
+        model = Survey
+        fields = "__all__"  # noqa: DJ007 (the admin's fieldsets choose the fields)
+
+
 @admin.register(Survey)
 class SurveyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Surveys are deactivated, not deleted: their invitations and answers stay."""
+
+    form = SurveyForm
     list_display = ["name", "kind", "trigger", "delay_minutes", "is_active"]
     list_filter = ["kind", "trigger", "is_active"]
     search_fields = ["name"]
     filter_horizontal = ["touchpoints"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
     fieldsets = [
         (None, {"fields": ["name", "kind", "is_active"]}),
         (
@@ -106,16 +115,6 @@ class SurveyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             },
         ),
     ]
-
-
-class ViewOnlyAdmin(LargeTableAdmin):
-    """Rows written only by the survey services: nobody adds or edits them by hand."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Invitation)

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -38,6 +39,14 @@ def band_for(kind: str, score: int) -> Band:
     return Band.PASSIVE
 
 
+def validate_channels(value: object) -> None:
+    if not isinstance(value, list) or not set(value) <= set(Channel.values):
+        raise ValidationError(
+            _("Channels must be a list of: %(channels)s."),
+            params={"channels": ", ".join(Channel.values)},
+        )
+
+
 class Survey(models.Model):
     class Trigger(models.TextChoices):
         INTERACTION = "interaction", _("After an interaction")
@@ -56,7 +65,9 @@ class Survey(models.Model):
         default=Trigger.INTERACTION,
     )
     # Empty means every channel / every touchpoint.
-    channels = models.JSONField(_("channels"), default=list, blank=True)
+    channels = models.JSONField(
+        _("channels"), default=list, blank=True, validators=[validate_channels]
+    )
     touchpoints = models.ManyToManyField(
         Touchpoint, verbose_name=_("touchpoints"), blank=True, related_name="surveys"
     )
@@ -124,6 +135,7 @@ class Invitation(models.Model):
     customer = models.ForeignKey(
         Customer,
         verbose_name=_("customer"),
+        db_index=False,  # leads the composite index below
         on_delete=models.PROTECT,
         related_name="invitations",
     )
@@ -205,6 +217,7 @@ class SurveyResponse(models.Model):
     customer = models.ForeignKey(
         Customer,
         verbose_name=_("customer"),
+        db_index=False,  # leads the composite index below
         on_delete=models.PROTECT,
         related_name="responses",
     )

@@ -3,7 +3,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import Interaction
-from tests.factories import CompanyFactory, CustomerFactory, TouchpointFactory
+from tests.factories import (
+    CompanyFactory,
+    CustomerFactory,
+    InteractionFactory,
+    TouchpointFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -162,3 +167,60 @@ def test_a_tag_longer_than_the_api_allows_is_a_form_error(client, support):
     assert "tags" in response.context["adminform"].form.errors
     customer.refresh_from_db()
     assert customer.tags == ["vip"]
+
+
+def test_short_words_match_names_by_prefix(client, support):
+    li = CustomerFactory.create(name="李娜", email="li.na@example.cn")
+    CustomerFactory.create(name="王李", email="wang@example.cn")
+    client.force_login(support)
+
+    response = client.get(reverse("admin:customers_customer_changelist"), {"q": "李"})
+
+    assert list(response.context["cl"].result_list) == [li]
+
+
+def test_search_finds_customers_of_every_matching_company(client, support):
+    companies = CompanyFactory.create_batch(502, name="Acme Holdings")
+    last = CustomerFactory.create(company=companies[-1])
+    first = CustomerFactory.create(company=companies[0])
+    client.force_login(support)
+
+    response = client.get(reverse("admin:customers_customer_changelist"), {"q": "acme"})
+
+    assert set(response.context["cl"].result_list) == {first, last}
+
+
+def test_the_interaction_list_shows_everything_until_searched_by_email(client, support):
+    ann = CustomerFactory.create(email="Ann@Example.com")
+    ann_call = InteractionFactory.create(customer=ann)
+    other_call = InteractionFactory.create()
+    client.force_login(support)
+    url = reverse("admin:customers_interaction_changelist")
+
+    everything = client.get(url)
+    anns = client.get(url, {"q": " ann@example.COM "})
+
+    assert set(everything.context["cl"].result_list) == {ann_call, other_call}
+    assert list(anns.context["cl"].result_list) == [ann_call]
+
+
+def test_the_customer_page_shows_the_latest_twenty_and_links_to_the_rest(
+    client, support
+):
+    customer = CustomerFactory.create()
+    InteractionFactory.create_batch(25, customer=customer)
+    client.force_login(support)
+
+    response = client.get(
+        reverse("admin:customers_customer_change", args=[customer.pk])
+    )
+
+    history = response.context["inline_admin_formsets"][1].formset
+    assert len(history.forms) == 20
+    all_link = (
+        f"{reverse('admin:customers_interaction_changelist')}"
+        f"?customer__id__exact={customer.pk}"
+    )
+    assert all_link in response.content.decode()
+    listed = client.get(all_link).context["cl"].result_list
+    assert len(listed) == 25

@@ -3,7 +3,8 @@
     SECRET_KEY=… .venv/bin/python bench/run.py --customers 1000000 --iterations 30
 
 Runs against whatever DATABASE_URL points at (`make bench` sets it from
-BENCH_DATABASE_URL; SQLite under var/ when unset), never a test database. With fewer customers than --customers (default: env
+BENCH_DATABASE_URL; SQLite under var/ when unset), never a test database.
+With fewer customers than --customers (default: env
 BENCH_CUSTOMERS, else 10,000) it runs `seed_bench` first. Each operation in
 bench/operations.py runs a few times to warm up, then --iterations times,
 timed one by one; the table shows the median and 95th percentile, and the

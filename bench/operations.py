@@ -66,6 +66,37 @@ def admin_customer_search(env: Env) -> HttpResponseBase:
     return env.get("/admin/customers/customer/", q=env.search)
 
 
+@operation("admin: search, a surname (prefix)")
+def admin_customer_search_short(env: Env) -> HttpResponseBase:
+    return env.get("/admin/customers/customer/", q=env.search[:1])
+
+
+@operation("admin: search by email")
+def admin_customer_search_email(env: Env) -> HttpResponseBase:
+    return env.get("/admin/customers/customer/", q=env.customer.email)
+
+
+@operation("admin: search by company name")
+def admin_customer_search_company(env: Env) -> HttpResponseBase:
+    company = env.customer.company
+    return env.get("/admin/customers/customer/", q=company.name if company else "x")
+
+
+@operation("admin: interaction list")
+def admin_interaction_list(env: Env) -> HttpResponseBase:
+    return env.get("/admin/customers/interaction/")
+
+
+@operation("admin: interactions by email")
+def admin_interaction_search(env: Env) -> HttpResponseBase:
+    return env.get("/admin/customers/interaction/", q=env.customer.email)
+
+
+@operation("admin: response list")
+def admin_response_list(env: Env) -> HttpResponseBase:
+    return env.get("/admin/surveys/surveyresponse/")
+
+
 @operation("admin: customer page")
 def admin_customer_page(env: Env) -> HttpResponseBase:
     return env.get(f"/admin/customers/customer/{env.customer.pk}/change/")

@@ -7,7 +7,6 @@ from django.core.paginator import Paginator
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db import connection
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
-from django.db.models.functions import Lower
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -197,15 +196,6 @@ class CustomerForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Customer
         fields = "__all__"  # noqa: DJ007 (the admin's fieldsets choose the fields)
-
-
-def customers_with_email(address: str) -> QuerySet[Customer]:
-    """Exact address, ignoring case, through the partial unique index."""
-    return (
-        Customer.objects.alias(email_lower=Lower("email"))
-        .filter(email_lower=address.strip().lower())
-        .exclude(email="")
-    )
 
 
 class TouchpointChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
@@ -463,7 +453,9 @@ class InteractionAdmin(LargeTableAdmin):
     ) -> tuple[QuerySet[Interaction], bool]:
         if not search_term.strip():
             return queryset, False
-        return queryset.filter(customer__in=customers_with_email(search_term)), False
+        return queryset.filter(
+            customer__in=Customer.objects.with_email(search_term)
+        ), False
 
     def save_model(
         self, request: HttpRequest, obj: Interaction, form: Any, change: bool

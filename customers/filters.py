@@ -5,16 +5,21 @@ unknown id, a NUL, a date that is not one) is a 400 with a message.
 """
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.db.models.functions import Lower
 from django_filters.fields import IsoDateTimeField
 
-from customers.models import Company, Customer, Interaction, Touchpoint
+from customers.models import (
+    Company,
+    Customer,
+    CustomerQuerySet,
+    Interaction,
+    Touchpoint,
+)
 
 
 class UtcDateTimeField(IsoDateTimeField):  # type: ignore[misc]
@@ -96,13 +101,7 @@ class CustomerFilter(django_filters.FilterSet):  # type: ignore[misc]
     def filter_email(
         self, queryset: QuerySet[Customer], name: str, value: str
     ) -> QuerySet[Customer]:
-        # Spelt like the unique index, LOWER(email) WHERE email <> '', so that
-        # PostgreSQL answers from it.
-        return (
-            queryset.alias(email_lower=Lower("email"))
-            .filter(email_lower=value.lower())
-            .exclude(email="")
-        )
+        return cast(CustomerQuerySet, queryset).with_email(value)
 
 
 class TouchpointFilter(django_filters.FilterSet):  # type: ignore[misc]

@@ -91,6 +91,17 @@ class Company(models.Model):
         return self.name
 
 
+class CustomerQuerySet(models.QuerySet["Customer"]):
+    def with_email(self, address: str) -> "CustomerQuerySet":
+        """The customer with this address, ignoring case. Spelt like the unique
+        index, LOWER(email) WHERE email <> '', so that PostgreSQL answers from it."""
+        return (
+            self.alias(email_lower=Lower("email"))
+            .filter(email_lower=address.strip().lower())
+            .exclude(email="")
+        )
+
+
 class Customer(models.Model):
     name = models.CharField(_("name"), max_length=200)
     # Blank when the customer has no address; unique ignoring case otherwise.
@@ -134,6 +145,8 @@ class Customer(models.Model):
     erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = CustomerQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("customer")

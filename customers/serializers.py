@@ -3,7 +3,6 @@
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
@@ -86,16 +85,10 @@ class CustomerSerializer(ModelSerializer[Customer]):
         }
 
     def validate_email(self, value: str) -> str:
-        # The model's constraint would report a duplicate under no field. The
-        # query is spelt like the unique index, LOWER(email) WHERE email <> '',
-        # so that PostgreSQL answers from it.
+        # The model's constraint would report a duplicate under no field.
         if not value:
             return value
-        others = (
-            Customer.objects.alias(email_lower=Lower("email"))
-            .filter(email_lower=value.lower())
-            .exclude(email="")
-        )
+        others = Customer.objects.with_email(value)
         if self.instance is not None:
             others = others.exclude(pk=self.instance.pk)
         if others.exists():

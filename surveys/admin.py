@@ -134,7 +134,6 @@ class InvitationAdmin(ViewOnlyAdmin):
     search_fields = ["=customer__email"]
     ordering = ["-id"]
     sortable_by = ["created_at"]
-    exclude = ["nonce", "token_hash"]
 
 
 @admin.register(SurveyResponse)

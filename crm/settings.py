@@ -249,8 +249,48 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 DISPATCH_INTERVAL_SECONDS = env_int("DISPATCH_INTERVAL_SECONDS", 60)
-# Periodic work, static: later capabilities add their entries here.
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+# Periodic work, static. The database holds every due time; beat only wakes
+# the services that look for what is due (never a Celery ETA or countdown).
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "dispatch-surveys": {
+        "task": "surveys.tasks.dispatch_task",
+        "schedule": DISPATCH_INTERVAL_SECONDS,
+    },
+    "schedule-recurring-surveys": {
+        "task": "surveys.tasks.schedule_recurring_task",
+        "schedule": 60 * 60,
+    },
+}
+
+# The survey loop (surveys/services). Durations are whole units, from the
+# environment so that tests and small deployments can shorten them.
+BRAND_NAME = os.environ.get("BRAND_NAME", "Touchloop")
+SURVEY_REPLY_TO = os.environ.get("SURVEY_REPLY_TO", "")
+# The global throttle: one survey per customer per N days, and whatever N is
+# set to, never two within the minimum gap.
+SURVEY_THROTTLE_DAYS = env_int("SURVEY_THROTTLE_DAYS", 30)
+SURVEY_MIN_GAP_HOURS = env_int("SURVEY_MIN_GAP_HOURS", 24)
+# A first mail more than this overdue expires instead of going out late.
+SURVEY_MAX_LATENESS_DAYS = env_int("SURVEY_MAX_LATENESS_DAYS", 7)
+# A claim older than the lease belonged to a dead worker and is taken back.
+SURVEY_SEND_LEASE_SECONDS = env_int("SURVEY_SEND_LEASE_SECONDS", 600)
+# Backoff after a transient error: base · 2^(attempt-1), at most an hour.
+SURVEY_RETRY_BASE_SECONDS = env_int("SURVEY_RETRY_BASE_SECONDS", 60)
+SURVEY_DISPATCH_BATCH_SIZE = env_int("SURVEY_DISPATCH_BATCH_SIZE", 100)
+SURVEY_DISPATCH_LIMIT = env_int("SURVEY_DISPATCH_LIMIT", 50_000)
+# Local morning window for recurring surveys, in the customer's time zone.
+SURVEY_MORNING_HOURS = (9, 11)
+# Requests per client per minute on the public survey pages.
+SURVEY_RATE_LIMIT_PER_MINUTE = env_int("SURVEY_RATE_LIMIT_PER_MINUTE", 60)
+
+# Hooks: how a lower app announces an event to higher ones without importing
+# them (DESIGN.md). Each handler is called in the announcer's transaction.
+HOOKS: dict[str, list[str]] = {
+    # customers → surveys: an interaction was logged or changed.
+    "interaction_saved": ["surveys.services.scheduling.on_interaction_saved"],
+    # surveys → feedback: an answer was recorded or changed (close-the-loop).
+    "response_recorded": [],
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -283,6 +323,19 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Interaction.channel and Touchpoint.default_channel share one choice set.
     "ENUM_NAME_OVERRIDES": {"ChannelEnum": "customers.models.Channel"},
+}
+
+# The rate limit of the public pages counts in the cache: Redis when there is
+# one (shared by every web process), else this process's memory.
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
 }
 
 LOGGING = {

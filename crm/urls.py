@@ -21,4 +21,5 @@ urlpatterns = [
     ),
     path("api/v1/", include(router.urls)),
     path("healthz", views.healthz, name="healthz"),
+    path("", include("surveys.urls")),
 ]

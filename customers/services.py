@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from customers import hooks
 from customers.models import Company, Customer, Interaction, Touchpoint
 
 M = TypeVar("M", bound=models.Model)
@@ -78,9 +79,14 @@ def sync_resolved_at(interaction: Interaction, *, now: datetime) -> None:
         interaction.resolved_at = min(interaction.occurred_at, now) if is_new else now
 
 
+@transaction.atomic
 def save_interaction(interaction: Interaction) -> Interaction:
+    """Save, and let the survey loop react (schedule, hold or suppress a survey)
+    in the same transaction: no interaction is saved without its decision."""
     sync_resolved_at(interaction, now=timezone.now())
-    return save_validated(interaction)
+    save_validated(interaction)
+    hooks.announce("interaction_saved", interaction=interaction)
+    return interaction
 
 
 def log_interaction(

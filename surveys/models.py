@@ -1,8 +1,14 @@
+from datetime import datetime
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 from customers.models import Channel, Customer, Interaction, Stage, Touchpoint
 
@@ -25,6 +31,26 @@ SCALES: dict[str, tuple[int, int, int, int]] = {
     Kind.CSAT: (1, 5, 4, 2),
     Kind.CES: (1, 7, 5, 3),
 }
+
+
+# The standard question of each kind; %(brand)s is settings.BRAND_NAME.
+DEFAULT_QUESTIONS: dict[str, "StrOrPromise"] = {
+    Kind.NPS: _("How likely are you to recommend %(brand)s to a friend or colleague?"),
+    Kind.CSAT: _("How satisfied were you with %(brand)s?"),
+    Kind.CES: _("%(brand)s made it easy to handle my issue."),
+}
+
+# The words at the two ends of each scale, shown under the buttons.
+SCALE_LABELS: dict[str, tuple["StrOrPromise", "StrOrPromise"]] = {
+    Kind.NPS: (_("Not at all likely"), _("Extremely likely")),
+    Kind.CSAT: (_("Very dissatisfied"), _("Very satisfied")),
+    Kind.CES: (_("Strongly disagree"), _("Strongly agree")),
+}
+
+
+def scale_of(kind: str) -> range:
+    low, high, _positive, _negative = SCALES[kind]
+    return range(low, high + 1)
 
 
 def band_for(kind: str, score: int) -> Band:
@@ -87,7 +113,7 @@ class Survey(models.Model):
     )
     max_reminders = models.PositiveSmallIntegerField(_("maximum reminders"), default=1)
     expires_after_days = models.PositiveIntegerField(
-        _("expires after (days)"), default=14
+        _("expires after (days)"), default=30
     )
     edit_window_hours = models.PositiveIntegerField(
         _("edit window (hours)"), default=24
@@ -103,9 +129,43 @@ class Survey(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def question_in(self, language: str) -> str:
+        """The question in `language`: the manager's text, else the standard
+        one. Call it with that language active (translation.override)."""
+        own = self.question_zh_hans if language == "zh-hans" else self.question_en
+        if own.strip():
+            return own
+        return str(DEFAULT_QUESTIONS[self.kind]) % {"brand": settings.BRAND_NAME}
+
+    @property
+    def scale(self) -> range:
+        return scale_of(self.kind)
+
+
+class InvitationQuerySet(models.QuerySet["Invitation"]):
+    def due(self, now: datetime) -> "InvitationQuerySet":
+        """First mails whose time has come (the outbox's queue)."""
+        return self.filter(status=Invitation.Status.SCHEDULED, scheduled_for__lte=now)
+
+    def reminders_due(self, now: datetime) -> "InvitationQuerySet":
+        return self.filter(status=Invitation.Status.SENT, next_reminder_at__lte=now)
+
+    def pending(self) -> "InvitationQuerySet":
+        """Not sent yet, and still meant to be."""
+        return self.filter(
+            status__in=[Invitation.Status.SCHEDULED, Invitation.Status.SENDING],
+            sent_at__isnull=True,
+        )
+
 
 class Invitation(models.Model):
-    """One survey to one customer, and the outbox row of its mail."""
+    """One survey to one customer, and the outbox row of its mail.
+
+    `scheduled_for` is when the first mail is due (null while the interaction
+    is still open); `next_reminder_at` when the next reminder is. A worker
+    claims a row by moving it to `sending` with `claimed_at`; a claim older
+    than the lease is taken back by the dispatcher (surveys/services/sending.py).
+    """
 
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", _("Scheduled")
@@ -163,12 +223,25 @@ class Invitation(models.Model):
     scheduled_for = models.DateTimeField(_("scheduled for"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     reminders_sent = models.PositiveSmallIntegerField(_("reminders sent"), default=0)
+    next_reminder_at = models.DateTimeField(
+        _("next reminder at"), null=True, blank=True
+    )
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
+    # When the dispatcher last put the row on the queue, and when a worker
+    # claimed it: both let a lost message or a dead worker be noticed.
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    # What the invitation is for beyond an interaction, unique per survey and
+    # customer: "recurring:2026-11-24" makes a recurring run safe to repeat.
+    occasion = models.CharField(_("occasion"), max_length=50, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = InvitationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("invitation")
@@ -179,6 +252,11 @@ class Invitation(models.Model):
                 condition=models.Q(interaction__isnull=False),
                 name="invitation_one_per_survey_interaction",
             ),
+            models.UniqueConstraint(
+                fields=["survey", "customer", "occasion"],
+                condition=~models.Q(occasion=""),
+                name="invitation_one_per_occasion",
+            ),
             models.CheckConstraint(
                 condition=models.Q(status="suppressed", suppressed_reason__gt="")
                 | (~models.Q(status="suppressed") & models.Q(suppressed_reason="")),
@@ -188,6 +266,10 @@ class Invitation(models.Model):
         indexes = [
             models.Index(fields=["status", "scheduled_for"], name="invitation_due_idx"),
             models.Index(
+                fields=["status", "next_reminder_at"], name="invitation_reminder_idx"
+            ),
+            models.Index(fields=["status", "expires_at"], name="invitation_expiry_idx"),
+            models.Index(
                 fields=["customer", "-created_at"], name="invitation_customer_idx"
             ),
             models.Index(fields=["updated_at", "id"], name="invitation_updated_idx"),
@@ -195,6 +277,15 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.survey} → {self.customer}"
+
+    @property
+    def is_answerable(self) -> bool:
+        """Mailed, and neither expired nor withdrawn."""
+        return self.sent_at is not None and self.status in {
+            self.Status.SENT,
+            self.Status.SENDING,
+            self.Status.ANSWERED,
+        }
 
 
 class SurveyResponse(models.Model):

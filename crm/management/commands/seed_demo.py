@@ -518,6 +518,9 @@ class HistoryPlan:
         if opens < 0.35 and reacted_at < self.now:
             invitation.opened_at = reacted_at
         expires_at = sent_at + timedelta(days=survey.expires_after_days)
+        invitation.expires_at = expires_at
+        if not invitation.reminders_sent and reminder_at < expires_at:
+            invitation.next_reminder_at = reminder_at
         invitation.status = (
             Invitation.Status.EXPIRED
             if expires_at < self.now

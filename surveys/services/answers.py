@@ -1,0 +1,192 @@
+"""What customers do with the link: open it, answer, change the answer,
+unsubscribe. Recording an answer is idempotent and announces it through the
+`response_recorded` hook (settings.HOOKS), which the close-the-loop app uses."""
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customers import hooks
+from customers.models import Customer
+from surveys import tokens
+from surveys.models import SCALES, Invitation, SurveyResponse, band_for
+
+Status = Invitation.Status
+TOKEN = re.compile(r"[0-9a-f]{64}")
+COMMENT_MAX_LENGTH = 5000
+
+
+def find_by_token(token: str) -> Invitation | None:
+    """The invitation of a link, or None; a malformed token never reaches the
+    database."""
+    if not TOKEN.fullmatch(token):
+        return None
+    return (
+        Invitation.objects.select_related("survey", "customer")
+        .filter(token_hash=tokens.hash_token(token))
+        .first()
+    )
+
+
+def note_opened(invitation: Invitation, *, now: datetime) -> None:
+    """The first view of the page; later views change nothing."""
+    if invitation.opened_at is None:
+        Invitation.objects.filter(id=invitation.pk, opened_at=None).update(
+            opened_at=now, updated_at=now
+        )
+        invitation.opened_at = now
+
+
+def validate_score(kind: str, score: object) -> int:
+    low, high, _positive, _negative = SCALES[kind]
+    if (
+        isinstance(score, bool)
+        or not isinstance(score, int)
+        or not low <= score <= high
+    ):
+        raise ValidationError(
+            _("Choose a score from %(low)s to %(high)s."),
+            code="score",
+            params={"low": low, "high": high},
+        )
+    return score
+
+
+def validate_comment(comment: str) -> str:
+    if "\x00" in comment:
+        raise ValidationError(
+            _("The comment contains a character that is not allowed.")
+        )
+    if len(comment) > COMMENT_MAX_LENGTH:
+        raise ValidationError(
+            _("Please keep the comment under %(max)s characters."),
+            params={"max": COMMENT_MAX_LENGTH},
+        )
+    return comment.strip()
+
+
+def edit_window_closes(response: SurveyResponse, invitation: Invitation) -> datetime:
+    return response.answered_at + timedelta(hours=invitation.survey.edit_window_hours)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    response: SurveyResponse
+    created: bool
+    changed: bool
+
+
+def record_response(
+    invitation: Invitation,
+    *,
+    score: int,
+    comment: str | None = None,
+    now: datetime | None = None,
+) -> Recorded:
+    """Record or change the answer to an invitation, exactly once.
+
+    The same answer twice changes nothing; another score or comment within
+    the edit window changes the one response; after the window nothing
+    changes. `comment=None` keeps the comment (the page's automatic first
+    POST carries the score alone). Raises ValidationError for a score off the
+    scale, a bad comment, or an invitation that cannot be answered.
+    """
+    now = now or timezone.now()
+    score = validate_score(invitation.survey.kind, score)
+    cleaned = None if comment is None else validate_comment(comment)
+    try:
+        with transaction.atomic():
+            return record_locked(invitation.pk, score=score, comment=cleaned, now=now)
+    except IntegrityError:
+        # A concurrent first answer won the one-to-one race; ours is an edit.
+        with transaction.atomic():
+            return record_locked(invitation.pk, score=score, comment=cleaned, now=now)
+
+
+def record_locked(
+    invitation_id: int, *, score: int, comment: str | None, now: datetime
+) -> Recorded:
+    invitation = (
+        Invitation.objects.select_for_update(of=("self",), no_key=True)
+        .select_related(
+            "survey", "customer", "interaction__touchpoint", "customer__company"
+        )
+        .get(id=invitation_id)
+    )
+    response = SurveyResponse.objects.filter(invitation=invitation).first()
+    if response is None:
+        if not invitation.is_answerable or is_expired(invitation, now=now):
+            raise ValidationError(_("This survey can no longer be answered."))
+        response = create_response(
+            invitation, score=score, comment=comment or "", now=now
+        )
+        hooks.announce("response_recorded", response=response, created=True)
+        return Recorded(response, created=True, changed=True)
+    new_comment = response.comment if comment is None else comment
+    unchanged = response.score == score and response.comment == new_comment
+    if unchanged or now > edit_window_closes(response, invitation):
+        return Recorded(response, created=False, changed=False)
+    response.score, response.comment = score, new_comment
+    response.band = band_for(response.kind, score)
+    response.save(update_fields=["score", "comment", "band", "updated_at"])
+    hooks.announce("response_recorded", response=response, created=False)
+    return Recorded(response, created=False, changed=True)
+
+
+def is_expired(invitation: Invitation, *, now: datetime) -> bool:
+    return invitation.expires_at is not None and invitation.expires_at <= now
+
+
+def create_response(
+    invitation: Invitation, *, score: int, comment: str, now: datetime
+) -> SurveyResponse:
+    """The answer, with the analysis dimensions frozen as they are now."""
+    customer, interaction = invitation.customer, invitation.interaction
+    touchpoint = interaction.touchpoint if interaction else None
+    company = customer.company
+    response = SurveyResponse.objects.create(
+        invitation=invitation,
+        score=score,
+        comment=comment,
+        band=band_for(invitation.survey.kind, score),
+        is_confirmed=True,
+        answered_at=now,
+        language=customer.language,
+        customer=customer,
+        survey=invitation.survey,
+        kind=invitation.survey.kind,
+        channel=interaction.channel if interaction else "",
+        touchpoint=touchpoint,
+        stage=touchpoint.stage if touchpoint else customer.stage,
+        segment=customer.segment or (company.segment if company else ""),
+        company=company,
+        staff_id=interaction.logged_by_id if interaction else customer.owner_id,
+    )
+    Invitation.objects.filter(id=invitation.pk).update(
+        status=Status.ANSWERED, answered_at=now, next_reminder_at=None, updated_at=now
+    )
+    return response
+
+
+@transaction.atomic
+def unsubscribe(customer: Customer, *, now: datetime) -> int:
+    """Opt the customer out of survey mail and withdraw what was still to be
+    sent (first mails and reminders). Returns the invitations cancelled."""
+    Customer.objects.filter(id=customer.pk, email_opted_out_at=None).update(
+        email_opted_out_at=now, updated_at=now
+    )
+    pending = Invitation.objects.filter(customer=customer)
+    cancelled = pending.filter(status=Status.SCHEDULED).update(
+        status=Status.CANCELLED,
+        last_error="The customer unsubscribed.",
+        updated_at=now,
+    )
+    pending.filter(status=Status.SENT).exclude(next_reminder_at=None).update(
+        next_reminder_at=None, updated_at=now
+    )
+    return cancelled

@@ -1,0 +1,132 @@
+"""Whether a customer may be asked, and when not, why.
+
+Every decision has an answer that is stored on the invitation
+(`suppressed_reason`), so "why was this person not asked?" is never a mystery.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Q
+
+from customers.models import Customer, Interaction
+from surveys.models import Invitation, Survey
+
+Reason = Invitation.SuppressedReason
+
+
+def global_window() -> timedelta:
+    """The global throttle: N days, and never less than the minimum gap."""
+    return max(
+        timedelta(days=settings.SURVEY_THROTTLE_DAYS),
+        timedelta(hours=settings.SURVEY_MIN_GAP_HOURS),
+    )
+
+
+def person_reason(customer: Customer, interaction: Interaction | None = None) -> str:
+    """Reasons that depend on the customer and the interaction alone."""
+    if customer.erased_at is not None:
+        return Reason.ERASED
+    if not customer.email:
+        return Reason.NO_EMAIL
+    if customer.email_opted_out_at is not None:
+        return Reason.OPTED_OUT
+    if interaction is not None and (
+        interaction.survey_mode == Interaction.SurveyMode.SKIP
+    ):
+        return Reason.SKIPPED_BY_STAFF
+    return ""
+
+
+@dataclass(frozen=True)
+class Contact:
+    """One invitation that counts for the throttle: sent at `at`, or pending."""
+
+    invitation_id: int
+    survey_id: int
+    at: datetime
+
+
+@dataclass
+class ContactHistory:
+    """Who was asked recently, loaded once for a set of customers.
+
+    A mail sent within the window counts, and so does one still waiting to go
+    (scheduled with a due time, or being sent): otherwise two surveys planned
+    a minute apart would both reach the customer.
+    """
+
+    contacts: dict[int, list[Contact]] = field(default_factory=dict)
+
+    @classmethod
+    def load(
+        cls,
+        customer_ids: Iterable[int],
+        *,
+        now: datetime,
+        surveys: Iterable[Survey],
+        include_scheduled: bool = True,
+    ) -> "ContactHistory":
+        """`include_scheduled=False` when sending: a mail planned for later must
+        not stop one due now (it was itself throttled, or will be)."""
+        longest = max(
+            [global_window(), *(timedelta(days=s.throttle_days) for s in surveys)]
+        )
+        counted = Q(sent_at__gt=now - longest) | Q(status=Invitation.Status.SENDING)
+        if include_scheduled:
+            counted |= Q(
+                status=Invitation.Status.SCHEDULED, scheduled_for__isnull=False
+            )
+        rows = Invitation.objects.filter(customer_id__in=list(customer_ids)).filter(
+            counted
+        )
+        history = cls()
+        for row in rows.values_list(
+            "id", "customer_id", "survey_id", "sent_at", "scheduled_for"
+        ):
+            invitation_id, customer_id, survey_id, sent_at, due = row
+            # Being sent right now (no sent_at, no due time worth trusting): now.
+            at = sent_at or (due if include_scheduled and due else now)
+            history.add(customer_id, Contact(invitation_id, survey_id, at))
+        return history
+
+    def add(self, customer_id: int, contact: Contact) -> None:
+        self.contacts.setdefault(customer_id, []).append(contact)
+
+    def throttle_reason(
+        self,
+        *,
+        customer_id: int,
+        survey: Survey,
+        at: datetime,
+        exclude_id: int | None = None,
+    ) -> str:
+        """THROTTLED or SURVEY_THROTTLED when a contact is too close to `at`
+        (before or after it: a pending mail may be due later), else ""."""
+        own_window = timedelta(days=survey.throttle_days)
+        for contact in self.contacts.get(customer_id, []):
+            if contact.invitation_id == exclude_id:
+                continue
+            distance = abs(at - contact.at)
+            if distance < global_window():
+                return Reason.THROTTLED
+            if contact.survey_id == survey.pk and distance < own_window:
+                return Reason.SURVEY_THROTTLED
+        return ""
+
+
+def suppression_reason(
+    *,
+    survey: Survey,
+    customer: Customer,
+    at: datetime,
+    history: ContactHistory,
+    interaction: Interaction | None = None,
+    exclude_id: int | None = None,
+) -> str:
+    """Why this customer must not get this survey at `at`; "" when they may."""
+    return person_reason(customer, interaction) or history.throttle_reason(
+        customer_id=customer.pk, survey=survey, at=at, exclude_id=exclude_id
+    )

@@ -1,0 +1,213 @@
+"""The public survey pages: no login, the link's token is the credential.
+
+A GET never records an answer (mail scanners open every link). The answer
+page shows the clicked score pre-selected; its own script POSTs that score once
+the page is shown in a browser, and its Submit button POSTs score and comment
+without script. Unknown tokens get a 404 page and closed invitations a 410
+page, and neither says anything about anyone.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from surveys.models import SCALE_LABELS, Invitation, SurveyResponse
+from surveys.services import answers
+
+View = Callable[..., HttpResponse]
+
+
+def rate_limited(view: View) -> View:
+    """At most SURVEY_RATE_LIMIT_PER_MINUTE requests per client and minute.
+
+    Counted in the cache (Redis in production, shared by every web process).
+    The client is REMOTE_ADDR: behind a proxy, make it pass the client's
+    address (gunicorn's --forwarded-allow-ips with a proxy-set header)."""
+
+    @wraps(view)
+    def limited(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        minute = int(timezone.now().timestamp() // 60)
+        key = f"survey-rate:{request.META.get('REMOTE_ADDR', '')}:{minute}"
+        cache.add(key, 0, timeout=120)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # evicted between add and incr: count this one
+            count = 1
+        if count > settings.SURVEY_RATE_LIMIT_PER_MINUTE:
+            response = page(request, "too_many", status=429)
+            response["Retry-After"] = "60"
+            return response
+        return view(request, *args, **kwargs)
+
+    return limited
+
+
+class AnswerForm(forms.Form):
+    score = forms.TypedChoiceField(coerce=int, choices=[])
+    comment = forms.CharField(
+        required=False,
+        max_length=answers.COMMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def __init__(self, *args: Any, scale: range, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["score"].choices = [(score, str(score)) for score in scale]
+        self.fields["score"].error_messages["invalid_choice"] = _(
+            "Choose a score from %(low)s to %(high)s."
+        ) % {"low": scale[0], "high": scale[-1]}
+        self.fields["score"].error_messages["required"] = self.fields[
+            "score"
+        ].error_messages["invalid_choice"]
+
+
+def page_language(invitation: Invitation) -> str:
+    return invitation.customer.language or settings.LANGUAGE_CODE
+
+
+def page(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status: int = 200,
+) -> HttpResponse:
+    context = {"brand": settings.BRAND_NAME, **(context or {})}
+    return render(request, f"surveys/{template}.html", context, status=status)
+
+
+def not_found(request: HttpRequest) -> HttpResponse:
+    return page(request, "not_found", status=404)
+
+
+def closed(request: HttpRequest) -> HttpResponse:
+    return page(request, "closed", status=410)
+
+
+def preselected_score(request: HttpRequest, scale: range) -> int | None:
+    """`?score=` from the mail's button, when it is a score of this scale."""
+    value = request.GET.get("score", "")
+    if value.isascii() and value.isdigit() and int(value) in scale:
+        return int(value)
+    return None
+
+
+@never_cache
+@rate_limited
+@require_http_methods(["GET", "POST"])
+def answer(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = answers.find_by_token(token)
+    if invitation is None:
+        return not_found(request)
+    with translation.override(page_language(invitation)):
+        return answer_in_language(request, invitation)
+
+
+def answer_in_language(request: HttpRequest, invitation: Invitation) -> HttpResponse:
+    now = timezone.now()
+    response = SurveyResponse.objects.filter(invitation=invitation).first()
+    if response is None and (
+        not invitation.is_answerable or answers.is_expired(invitation, now=now)
+    ):
+        return closed(request)
+    if response is not None and now > answers.edit_window_closes(response, invitation):
+        return thanks(request, invitation, response, can_edit=False)
+    scale = invitation.survey.scale
+    if request.method == "GET":
+        answers.note_opened(invitation, now=now)
+        score = preselected_score(request, scale)
+        initial = {
+            "score": score if score is not None else getattr(response, "score", None)
+        }
+        if response is not None:
+            initial["comment"] = response.comment
+        form = AnswerForm(initial=initial, scale=scale)
+        # Only a click in the mail, never a reload of an answered page, sends
+        # the automatic POST.
+        auto_submit = score is not None and (
+            response is None or response.score != score
+        )
+        return answer_page(request, invitation, form, auto_submit=auto_submit)
+    form = AnswerForm(request.POST, scale=scale)
+    wants_json = request.headers.get("Accept", "").startswith("application/json")
+    if form.is_valid():
+        comment = form.cleaned_data["comment"] if "comment" in request.POST else None
+        try:
+            recorded = answers.record_response(
+                invitation, score=form.cleaned_data["score"], comment=comment, now=now
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if wants_json:
+                return JsonResponse({"saved": True, "score": recorded.response.score})
+            return thanks(request, invitation, recorded.response, can_edit=True)
+    if wants_json:
+        return JsonResponse({"saved": False, "errors": form.errors}, status=400)
+    return answer_page(request, invitation, form, auto_submit=False, status=400)
+
+
+def answer_page(
+    request: HttpRequest,
+    invitation: Invitation,
+    form: AnswerForm,
+    *,
+    auto_submit: bool,
+    status: int = 200,
+) -> HttpResponse:
+    survey = invitation.survey
+    low, high = SCALE_LABELS[survey.kind]
+    selected = form["score"].value()
+    context = {
+        "question": survey.question_in(page_language(invitation)),
+        "form": form,
+        "scale": list(survey.scale),
+        "selected": str(selected) if selected not in (None, "") else "",
+        "low_label": low,
+        "high_label": high,
+        "auto_submit": auto_submit,
+        "kind": survey.kind,
+    }
+    return page(request, "answer", context, status=status)
+
+
+def thanks(
+    request: HttpRequest,
+    invitation: Invitation,
+    response: SurveyResponse,
+    *,
+    can_edit: bool,
+) -> HttpResponse:
+    context = {
+        "response": response,
+        "can_edit": can_edit,
+        "question": invitation.survey.question_in(page_language(invitation)),
+    }
+    return page(request, "thanks", context)
+
+
+@never_cache
+@csrf_exempt  # RFC 8058: mail providers POST here without any token but the URL's
+@rate_limited
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = answers.find_by_token(token)
+    if invitation is None:
+        return not_found(request)
+    with translation.override(page_language(invitation)):
+        if request.method == "GET":
+            return page(request, "unsubscribe")
+        answers.unsubscribe(invitation.customer, now=timezone.now())
+        return page(request, "unsubscribed")

@@ -64,13 +64,14 @@ class AnswerForm(forms.Form):
 
     def __init__(self, *args: Any, scale: range, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["score"].choices = [(score, str(score)) for score in scale]
-        self.fields["score"].error_messages["invalid_choice"] = _(
-            "Choose a score from %(low)s to %(high)s."
-        ) % {"low": scale[0], "high": scale[-1]}
-        self.fields["score"].error_messages["required"] = self.fields[
-            "score"
-        ].error_messages["invalid_choice"]
+        score = self.fields["score"]
+        assert isinstance(score, forms.TypedChoiceField)  # noqa: S101 (for mypy)
+        score.choices = [(value, str(value)) for value in scale]
+        message = _("Choose a score from %(low)s to %(high)s.") % {
+            "low": scale[0],
+            "high": scale[-1],
+        }
+        score.error_messages.update(invalid_choice=message, required=message)
 
 
 def page_language(invitation: Invitation) -> str:

@@ -1,12 +1,36 @@
 """The customer page, put together here because it shows every app's view of
 the customer and only the wiring may import all three apps."""
 
-from django.contrib import admin
+import functools
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from customers.admin import CustomerAdmin
 from customers.models import Customer
 from feedback.admin import CaseInline
+from surveys import tasks
 from surveys.admin import InvitationInline, SurveyResponseInline
+from surveys.models import Survey
+
+# A manual send names its customers in the task message; more belongs in a
+# filter of the API, not a selection of rows.
+MAX_MANUAL_SEND = 100_000
+
+
+class SendSurveyForm(forms.Form):
+    survey = forms.ModelChoiceField(
+        label=_("survey"),
+        queryset=Survey.objects.filter(is_active=True).order_by("name"),
+    )
 
 
 @admin.register(Customer)
@@ -17,3 +41,50 @@ class CustomerPageAdmin(CustomerAdmin):
         SurveyResponseInline,
         CaseInline,
     ]
+    actions = ["send_survey"]
+
+    def has_send_survey_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("surveys.add_invitation")
+
+    @admin.action(description=_("Send a survey…"), permissions=["send_survey"])
+    def send_survey(
+        self, request: HttpRequest, queryset: QuerySet[Customer]
+    ) -> TemplateResponse | None:
+        form = SendSurveyForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            ids = list(queryset.values_list("id", flat=True)[: MAX_MANUAL_SEND + 1])
+            if len(ids) > MAX_MANUAL_SEND:
+                self.message_user(
+                    request,
+                    _("Choose at most %(max)d customers at once.")
+                    % {"max": MAX_MANUAL_SEND},
+                    messages.ERROR,
+                )
+                return None
+            survey = form.cleaned_data["survey"]
+            transaction.on_commit(
+                functools.partial(tasks.send_manually_task.delay, survey.pk, ids)
+            )
+            self.message_user(
+                request,
+                ngettext(
+                    "%(survey)s is being sent to %(count)d customer (after the "
+                    "usual eligibility rules).",
+                    "%(survey)s is being sent to %(count)d customers (after the "
+                    "usual eligibility rules).",
+                    len(ids),
+                )
+                % {"survey": survey, "count": len(ids)},
+            )
+            return None
+        context: dict[str, Any] = {
+            **self.admin_site.each_context(request),
+            "title": _("Send a survey"),
+            "opts": self.opts,
+            "form": form,
+            "queryset": queryset,
+            "count": queryset.count(),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "select_across": request.POST.get("select_across", "0"),
+        }
+        return TemplateResponse(request, "admin/customers/send_survey.html", context)

@@ -1,15 +1,28 @@
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import truncatechars
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from customers.admin import HistoryInline, ViewOnlyAdmin
-from customers.models import Channel
+from customers.models import Channel, Language
 from surveys.models import Invitation, Survey, SurveyResponse
+from surveys.services import previews, scheduling
+from surveys.services.dry_run import dry_run
+
+DRY_RUN_DAYS = 30
 
 
 class InvitationInline(HistoryInline):
@@ -65,6 +78,15 @@ class SurveyForm(forms.ModelForm):  # type: ignore[type-arg]
         model = Survey
         fields = "__all__"  # noqa: DJ007 (the admin's fieldsets choose the fields)
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        recurring = data.get("trigger") == Survey.Trigger.RECURRING
+        if recurring and not data.get("recurrence_days"):
+            self.add_error(
+                "recurrence_days", _("A recurring survey needs its period in days.")
+            )
+        return data
+
 
 @admin.register(Survey)
 class SurveyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -75,12 +97,141 @@ class SurveyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_filter = ["kind", "trigger", "is_active"]
     search_fields = ["name"]
     filter_horizontal = ["touchpoints"]
+    readonly_fields = ["mail_preview"]
+    actions = ["send_test_mail", "show_dry_run"]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def get_urls(self) -> list[URLPattern]:
+        own = [
+            path(
+                "<int:survey_id>/preview/<str:language>/",
+                self.admin_site.admin_view(self.preview_view),
+                name="surveys_survey_preview",
+            ),
+            path(
+                "<int:survey_id>/dry-run/",
+                self.admin_site.admin_view(self.dry_run_view),
+                name="surveys_survey_dry_run",
+            ),
+        ]
+        return own + super().get_urls()
+
+    @admin.display(description=_("mail preview"))
+    def mail_preview(self, survey: Survey) -> str:
+        if survey.pk is None:
+            return str(_("Save the survey to preview its mail."))
+        return format_html_join(
+            " · ",
+            '<a href="{}">{}</a>',
+            (
+                (reverse("admin:surveys_survey_preview", args=[survey.pk, code]), label)
+                for code, label in Language.choices
+            ),
+        )
+
+    def preview_view(
+        self, request: HttpRequest, survey_id: int, language: str
+    ) -> HttpResponse:
+        survey = get_object_or_404(Survey, id=survey_id)
+        if not self.has_view_permission(request, survey):
+            raise PermissionDenied
+        if language not in Language.values:
+            language = Language.EN
+        message = previews.sample_mail(
+            survey, language=language, name="Ann Example", email="ann@example.com"
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Mail preview: %(survey)s") % {"survey": survey},
+            "opts": self.opts,
+            "original": survey,
+            "survey": survey,
+            "message": message,
+            "html": previews.html_part(message),
+            "languages": [
+                (
+                    code,
+                    label,
+                    reverse("admin:surveys_survey_preview", args=[survey.pk, code]),
+                )
+                for code, label in Language.choices
+            ],
+            "language": language,
+        }
+        return TemplateResponse(request, "admin/surveys/survey/preview.html", context)
+
+    def dry_run_view(self, request: HttpRequest, survey_id: int) -> HttpResponse:
+        survey = get_object_or_404(Survey, id=survey_id)
+        if not self.has_view_permission(request, survey):
+            raise PermissionDenied
+        days_text = request.GET.get("days", str(DRY_RUN_DAYS))
+        days = (
+            int(days_text)
+            if days_text.isdigit() and 1 <= int(days_text) <= 365
+            else DRY_RUN_DAYS
+        )
+        result = dry_run(survey, days=days, now=timezone.now())
+        reasons = [
+            (Invitation.SuppressedReason(reason).label, count)
+            for reason, count in result.not_asked.most_common()
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Dry run: %(survey)s") % {"survey": survey},
+            "opts": self.opts,
+            "original": survey,
+            "result": result,
+            "reasons": reasons,
+            "days": days,
+        }
+        return TemplateResponse(request, "admin/surveys/survey/dry_run.html", context)
+
+    @admin.action(description=_("Send a test mail to me"), permissions=["view"])
+    def send_test_mail(self, request: HttpRequest, queryset: QuerySet[Survey]) -> None:
+        user = request.user
+        assert isinstance(user, User)  # noqa: S101 (the admin has logged it in)
+        if not user.email:
+            self.message_user(
+                request, _("Your user has no email address."), messages.ERROR
+            )
+            return
+        language = getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
+        if language not in Language.values:
+            language = Language.EN
+        for survey in queryset:
+            message = previews.sample_mail(
+                survey,
+                language=language,
+                name=user.get_full_name() or user.get_username(),
+                email=user.email,
+            )
+            message.send()  # not in a transaction: the admin has no atomic requests
+        self.message_user(
+            request,
+            ngettext(
+                "Sent %(count)d test mail to %(email)s.",
+                "Sent %(count)d test mails to %(email)s.",
+                queryset.count(),
+            )
+            % {"count": queryset.count(), "email": user.email},
+        )
+
+    @admin.action(
+        description=_("Dry run: who would it have asked?"), permissions=["view"]
+    )
+    def show_dry_run(
+        self, request: HttpRequest, queryset: QuerySet[Survey]
+    ) -> HttpResponseRedirect:
+        survey = queryset.order_by("id").first()
+        assert survey is not None  # noqa: S101 (an action always has a selection)
+        return HttpResponseRedirect(
+            reverse("admin:surveys_survey_dry_run", args=[survey.pk])
+        )
+
     fieldsets = [
-        (None, {"fields": ["name", "kind", "is_active"]}),
+        (None, {"fields": ["name", "kind", "is_active", "mail_preview"]}),
         (
             _("Question"),
             {
@@ -134,6 +285,25 @@ class InvitationAdmin(ViewOnlyAdmin):
     search_fields = ["=customer__email"]
     ordering = ["-id"]
     sortable_by = ["created_at"]
+    actions = ["send_again"]
+
+    def has_send_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("surveys.change_invitation")
+
+    @admin.action(description=_("Send again (failed ones)"), permissions=["send"])
+    def send_again(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
+        count = scheduling.send_failed_again(
+            list(queryset.values_list("id", flat=True)), now=timezone.now()
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d failed invitation is due again.",
+                "%(count)d failed invitations are due again.",
+                count,
+            )
+            % {"count": count},
+        )
 
 
 @admin.register(SurveyResponse)
@@ -150,7 +320,7 @@ class SurveyResponseAdmin(ViewOnlyAdmin):
         "staff",
     ]
     list_select_related = ["customer", "survey", "touchpoint", "staff"]
-    list_filter = ["kind", "band", "channel", "survey"]
+    list_filter = ["kind", "band", "channel", "survey", "answered_at"]
     search_fields = ["=customer__email"]
     ordering = ["-answered_at"]
     sortable_by = ["answered_at", "score"]

@@ -92,6 +92,30 @@ class ContactHistory:
             history.add(customer_id, Contact(invitation_id, survey_id, at))
         return history
 
+    @classmethod
+    def sent_between(
+        cls,
+        customer_ids: Iterable[int],
+        *,
+        start: datetime,
+        end: datetime,
+        exclude_survey: Survey,
+    ) -> "ContactHistory":
+        """Mails other surveys really sent in [start, end]: the history a dry
+        run of `exclude_survey` plays its own plans against."""
+        rows = (
+            Invitation.objects.filter(
+                customer_id__in=list(customer_ids), sent_at__gte=start, sent_at__lte=end
+            )
+            .exclude(survey=exclude_survey)
+            .values_list("id", "customer_id", "survey_id", "sent_at")
+        )
+        history = cls()
+        for invitation_id, customer_id, survey_id, sent_at in rows:
+            if sent_at is not None:  # filtered so; the type does not know
+                history.add(customer_id, Contact(invitation_id, survey_id, sent_at))
+        return history
+
     def add(self, customer_id: int, contact: Contact) -> None:
         self.contacts.setdefault(customer_id, []).append(contact)
 

@@ -321,3 +321,17 @@ def chunks(customers: Iterator[Customer]) -> Iterator[list[Customer]]:
             chunk = []
     if chunk:
         yield chunk
+
+
+def send_failed_again(invitation_ids: list[int], *, now: datetime) -> int:
+    """Failed invitations among these are due again now, with a fresh count of
+    attempts; others are left as they are."""
+    return Invitation.objects.filter(
+        id__in=invitation_ids, status=Status.FAILED
+    ).update(
+        status=Status.SCHEDULED,
+        scheduled_for=now,
+        attempts=0,
+        queued_at=None,
+        updated_at=now,
+    )

@@ -1,0 +1,55 @@
+import smtplib
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from aiosmtpd.controller import Controller
+
+
+@dataclass
+class Sink:
+    """An aiosmtpd handler that keeps what it receives, or answers with the
+    code a test sets (451: try later; 550: refused)."""
+
+    messages: list[bytes] = field(default_factory=list)
+    reply: str = ""
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802
+        if self.reply:
+            return self.reply
+        self.messages.append(envelope.original_content)
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_server(settings) -> Iterator[Sink]:
+    """A real SMTP server on localhost, and Django's SMTP backend pointed at it."""
+    sink = Sink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield sink
+    controller.stop()
+
+
+@pytest.fixture
+def closed_smtp_port(settings) -> int:
+    """An SMTP address where nothing listens: connection refused."""
+    port = free_port()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    with pytest.raises(OSError):
+        smtplib.SMTP("127.0.0.1", port, timeout=2)
+    return port

@@ -50,6 +50,6 @@ def closed_smtp_port(settings) -> int:
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    with pytest.raises(OSError):
+    with pytest.raises(ConnectionRefusedError):
         smtplib.SMTP("127.0.0.1", port, timeout=2)
     return port

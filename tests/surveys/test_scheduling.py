@@ -319,7 +319,6 @@ def test_a_recurring_run_is_safe_to_repeat_and_skips_weekends():
 
 
 def test_the_morning_is_local_across_a_daylight_saving_change():
-    survey = SurveyFactory.create(trigger="recurring", recurrence_days=7)
     customer = CustomerFactory.create(timezone="America/New_York")
     # 2026-11-01 ends daylight saving time in New York: 9:00 is 14:00 UTC after.
     before, after = date(2026, 10, 30), date(2026, 11, 2)

@@ -7,7 +7,6 @@ import pytest
 import time_machine
 from django.core import mail
 
-from surveys.models import Invitation
 from surveys.services import answers, sending
 from tests.factories import CustomerFactory, InvitationFactory, SurveyFactory
 
@@ -65,7 +64,7 @@ def test_dispatch_fans_out_in_batches(settings, monkeypatch):
     sending.dispatch(now=NOW)
 
     assert [len(batch) for batch in queued] == [2, 2, 1]
-    assert sorted(sum(queued, [])) == [row.pk for row in rows]
+    assert sorted(pk for batch in queued for pk in batch) == [row.pk for row in rows]
 
 
 def test_a_lost_queue_message_is_queued_again_after_the_lease(settings, monkeypatch):
@@ -108,7 +107,8 @@ def test_sending_writes_the_mail_and_marks_it_sent(smtp_server, settings):
     assert re.findall(r'href="([^"]+\?score=\d+)"', html) == [
         f"{url}?score={score}" for score in range(11)
     ]
-    assert "Not at all likely" in html and "Extremely likely" in html
+    assert "Not at all likely" in html
+    assert "Extremely likely" in html
     assert not re.search(r"<(script|img|link)\b", html)
     invitation.refresh_from_db()
     assert invitation.status == "sent"

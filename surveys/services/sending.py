@@ -277,7 +277,12 @@ def recheck(invitation: Invitation, *, now: datetime) -> str:
 def deliver(invitation: Invitation, *, connection: BaseEmailBackend | None) -> None:
     """Render and send; outside any transaction, since SMTP is slow and a
     rollback cannot unsend a mail."""
-    message = render_invitation(invitation)
+    try:
+        message = render_invitation(invitation)
+    except Exception as error:
+        # A template or data error: every retry would fail the same way, and
+        # the row must not wait in `sending` for its lease over and over.
+        raise PermanentSendError(f"Could not render the mail: {error!r}") from error
     message.connection = connection
     try:
         message.send()

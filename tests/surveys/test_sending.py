@@ -347,3 +347,16 @@ def test_an_answer_during_the_send_keeps_its_status(mailoutbox, monkeypatch):
     assert invitation.status == "answered"
     assert invitation.reminders_sent == 1
     assert len(mail.outbox) == 1
+
+
+def test_a_mail_that_cannot_be_made_fails_instead_of_waiting(settings, mailoutbox):
+    invitation = due()
+    # The key its link was made with is gone (rotated without a fallback).
+    settings.SECRET_KEY = "another-key-entirely-0123456789-0123456789-0123"
+
+    assert sending.send_invitation(invitation.pk) == "failed"
+
+    invitation.refresh_from_db()
+    assert invitation.status == "failed"
+    assert "SECRET_KEY changed" in invitation.last_error
+    assert mailoutbox == []

@@ -285,6 +285,10 @@ def deliver(invitation: Invitation, *, connection: BaseEmailBackend | None) -> N
         raise PermanentSendError(f"Could not render the mail: {error!r}") from error
     message.connection = connection
     try:
+        if connection is not None:
+            # Opened here, the connection stays open for the whole batch: a
+            # backend closes after sending a connection it had to open itself.
+            connection.open()
         message.send()
     except smtplib.SMTPResponseException as error:
         # 4xx: try later; 5xx: the server refuses this mail for good.

@@ -14,6 +14,12 @@ class Sink:
 
     messages: list[bytes] = field(default_factory=list)
     reply: str = ""
+    sessions: int = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802
         if self.reply:

@@ -360,3 +360,12 @@ def test_a_mail_that_cannot_be_made_fails_instead_of_waiting(settings, mailoutbo
     assert invitation.status == "failed"
     assert "SECRET_KEY changed" in invitation.last_error
     assert mailoutbox == []
+
+
+def test_a_batch_sends_over_one_smtp_connection(smtp_server):
+    invitations = [due() for _ in range(3)]
+
+    assert sending.send_batch([row.pk for row in invitations]) == {"sent": 3}
+
+    assert len(smtp_server.messages) == 3
+    assert smtp_server.sessions == 1

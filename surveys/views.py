@@ -98,11 +98,13 @@ def closed(request: HttpRequest) -> HttpResponse:
 
 
 def preselected_score(request: HttpRequest, scale: range) -> int | None:
-    """`?score=` from the mail's button, when it is a score of this scale."""
+    """`?score=` from the mail's button, when it is a score of this scale.
+
+    Compared as text: int() of a long digit string raises (Python's limit on
+    integer string conversion), and "07" or "٣" is not a button's value."""
     value = request.GET.get("score", "")
-    if value.isascii() and value.isdigit() and int(value) in scale:
-        return int(value)
-    return None
+    scores = {str(score): score for score in scale}
+    return scores.get(value)
 
 
 @never_cache

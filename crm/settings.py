@@ -181,7 +181,10 @@ STORAGES = {
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-if SITE_IS_HTTPS and not DEBUG:
+# With an https SITE_URL, Touchloop runs behind a TLS-terminating proxy and
+# trusts the headers it sets (X-Forwarded-Proto, X-Forwarded-For).
+BEHIND_PROXY = SITE_IS_HTTPS and not DEBUG
+if BEHIND_PROXY:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = True

@@ -7,6 +7,7 @@ without script. Unknown tokens get a 404 page and closed invitations a 410
 page, and neither says anything about anyone.
 """
 
+import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -27,24 +28,42 @@ from surveys.models import SCALE_LABELS, Invitation, SurveyResponse
 from surveys.services import answers
 
 View = Callable[..., HttpResponse]
+logger = logging.getLogger(__name__)
+
+
+def client_address(request: HttpRequest) -> str:
+    """Who is asking. Behind the TLS proxy (settings.BEHIND_PROXY) every
+    request comes from the proxy, which appends the client's address to
+    X-Forwarded-For: the last entry is the one a client cannot forge."""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if settings.BEHIND_PROXY and forwarded:
+        return forwarded.rsplit(",", 1)[-1].strip()
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
+def count_request(client: str) -> int:
+    """This client's requests in the current minute, this one included."""
+    minute = int(timezone.now().timestamp() // 60)
+    key = f"survey-rate:{client}:{minute}"
+    cache.add(key, 0, timeout=120)
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # evicted between add and incr: count this one
+        return 1
 
 
 def rate_limited(view: View) -> View:
-    """At most SURVEY_RATE_LIMIT_PER_MINUTE requests per client and minute.
-
-    Counted in the cache (Redis in production, shared by every web process).
-    The client is REMOTE_ADDR: behind a proxy, make it pass the client's
-    address (gunicorn's --forwarded-allow-ips with a proxy-set header)."""
+    """At most SURVEY_RATE_LIMIT_PER_MINUTE requests per client and minute,
+    counted in the cache (Redis in production, shared by every web process)."""
 
     @wraps(view)
     def limited(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        minute = int(timezone.now().timestamp() // 60)
-        key = f"survey-rate:{request.META.get('REMOTE_ADDR', '')}:{minute}"
-        cache.add(key, 0, timeout=120)
         try:
-            count = cache.incr(key)
-        except ValueError:  # evicted between add and incr: count this one
-            count = 1
+            count = count_request(client_address(request))
+        except Exception:
+            # The cache is down: answering matters more than counting.
+            logger.warning("Rate limit not counted", exc_info=True)
+            count = 0
         if count > settings.SURVEY_RATE_LIMIT_PER_MINUTE:
             response = page(request, "too_many", status=429)
             response["Retry-After"] = "60"

@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.core.cache import cache
+from django.core.cache.backends.redis import RedisCache
 from django.test import Client
 
-from surveys import tokens
+from surveys import tokens, views
 from surveys.models import Invitation, SurveyResponse
 from tests.factories import CustomerFactory, InvitationFactory, SurveyResponseFactory
 
@@ -582,6 +583,40 @@ def test_the_limit_is_per_client_and_per_minute(client, settings):
 
     assert other.status_code == 200
     assert later.status_code == 200
+
+
+def test_behind_the_proxy_the_client_is_the_last_forwarded_address(settings):
+    settings.SURVEY_RATE_LIMIT_PER_MINUTE = 1
+    settings.BEHIND_PROXY = True
+    invitation = sent_invitation()
+    proxy = Client(REMOTE_ADDR="10.0.0.1")
+
+    with time_machine.travel(NOW, tick=False):
+        first = proxy.get(link(invitation), headers={"X-Forwarded-For": "198.51.100.1"})
+        # A client cannot escape by forging the first entry.
+        forged = proxy.get(
+            link(invitation), headers={"X-Forwarded-For": "1.2.3.4, 198.51.100.1"}
+        )
+        another = proxy.get(
+            link(invitation), headers={"X-Forwarded-For": "198.51.100.2"}
+        )
+
+    assert (first.status_code, forged.status_code, another.status_code) == (
+        200,
+        429,
+        200,
+    )
+
+
+def test_a_cache_outage_does_not_stop_answers(client, monkeypatch):
+    # A Redis where nothing listens.
+    monkeypatch.setattr(views, "cache", RedisCache("redis://127.0.0.1:1/0", {}))
+    invitation = sent_invitation()
+
+    page = client.post(link(invitation), {"score": "9", "comment": ""})
+
+    assert page.status_code == 200
+    assert SurveyResponse.objects.get().score == 9
 
 
 @pytest.mark.parametrize("method", ["put", "patch", "delete"])

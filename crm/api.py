@@ -11,6 +11,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from customers import api as customers_api
+from surveys import api as surveys_api
 
 
 class RequestTooLarge(exceptions.APIException):
@@ -41,3 +42,6 @@ router.register("customers", customers_api.CustomerViewSet)
 router.register("companies", customers_api.CompanyViewSet)
 router.register("touchpoints", customers_api.TouchpointViewSet)
 router.register("interactions", customers_api.InteractionViewSet)
+router.register("surveys", surveys_api.SurveyViewSet)
+router.register("invitations", surveys_api.InvitationViewSet)
+router.register("responses", surveys_api.SurveyResponseViewSet)

@@ -107,20 +107,33 @@ class IdRelatedField(serializers.PrimaryKeyRelatedField[M]):
         super().__init__(**kwargs)
 
 
+def refuse_unknown_fields(data: Any, fields: Mapping[str, Any]) -> None:
+    """A misspelt field would otherwise be dropped without a word."""
+    if isinstance(data, Mapping):
+        unknown = sorted(set(data) - set(fields))
+        if unknown:
+            raise serializers.ValidationError(
+                {name: ["Unknown field."] for name in unknown}, code="unknown"
+            )
+
+
 class ModelSerializer(serializers.ModelSerializer[M]):
     """DRF's ModelSerializer, refusing fields it does not know.
 
-    A misspelt field would otherwise be dropped without a word. Read-only
-    fields a client echoes back (`id`, `created_at`, …) are known, and ignored.
+    Read-only fields a client echoes back (`id`, `created_at`, …) are known,
+    and ignored.
     """
 
     serializer_related_field = IdRelatedField
 
     def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, Mapping):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError(
-                    {name: ["Unknown field."] for name in unknown}, code="unknown"
-                )
+        refuse_unknown_fields(data, self.fields)
+        return super().to_internal_value(data)
+
+
+class Serializer(serializers.Serializer[Any]):
+    """DRF's plain Serializer, refusing fields it does not know."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        refuse_unknown_fields(data, self.fields)
         return super().to_internal_value(data)

@@ -324,8 +324,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Interaction.channel and Touchpoint.default_channel share one choice set.
-    "ENUM_NAME_OVERRIDES": {"ChannelEnum": "customers.models.Channel"},
+    # Interaction.channel and Touchpoint.default_channel share one choice set;
+    # interactions and invitations both have a status, and the interactions'
+    # keeps the name it was published with.
+    "ENUM_NAME_OVERRIDES": {
+        "ChannelEnum": "customers.models.Channel",
+        "StatusEnum": "customers.models.Interaction.Status",
+        "InvitationStatusEnum": "surveys.models.Invitation.Status",
+    },
 }
 
 # The rate limit of the public pages counts in the cache: Redis when there is

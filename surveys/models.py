@@ -3,6 +3,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -97,26 +98,38 @@ class Survey(models.Model):
     touchpoints = models.ManyToManyField(
         Touchpoint, verbose_name=_("touchpoints"), blank=True, related_name="surveys"
     )
+    # Upper bounds keep every due time computed from these inside what a
+    # datetime can hold, on every database.
     delay_minutes = models.PositiveIntegerField(
-        _("delay after resolution (minutes)"), default=60
+        _("delay after resolution (minutes)"),
+        default=60,
+        validators=[MaxValueValidator(365 * 24 * 60)],
     )
     recurrence_days = models.PositiveIntegerField(
-        _("recurrence (days)"), null=True, blank=True
+        _("recurrence (days)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(3650)],
     )
     throttle_days = models.PositiveIntegerField(
         _("own throttle (days)"),
         default=0,
         help_text=_("0: only the global rule applies."),
+        validators=[MaxValueValidator(3650)],
     )
     reminder_delay_days = models.PositiveIntegerField(
-        _("reminder after (days)"), default=3
+        _("reminder after (days)"), default=3, validators=[MaxValueValidator(365)]
     )
-    max_reminders = models.PositiveSmallIntegerField(_("maximum reminders"), default=1)
+    max_reminders = models.PositiveSmallIntegerField(
+        _("maximum reminders"), default=1, validators=[MaxValueValidator(10)]
+    )
     expires_after_days = models.PositiveIntegerField(
-        _("expires after (days)"), default=30
+        _("expires after (days)"), default=30, validators=[MaxValueValidator(3650)]
     )
     edit_window_hours = models.PositiveIntegerField(
-        _("edit window (hours)"), default=24
+        _("edit window (hours)"),
+        default=24,
+        validators=[MaxValueValidator(365 * 24)],
     )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)

@@ -296,6 +296,7 @@ def test_a_recurring_survey_goes_out_in_the_customers_weekday_morning():
     planned = Invitation.objects.filter(survey=survey).select_related("customer")
     assert summary.scheduled == planned.count() > 0
     for invitation in planned:
+        assert invitation.scheduled_for is not None
         local = invitation.scheduled_for.astimezone(
             ZoneInfo(invitation.customer.timezone)
         )

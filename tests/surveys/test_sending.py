@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.core import mail
 
+from surveys import tasks
 from surveys.services import answers, sending
 from tests.factories import CustomerFactory, InvitationFactory, SurveyFactory
 
@@ -36,9 +37,7 @@ def test_dispatch_queues_what_is_due_once_within_the_lease(
     django_capture_on_commit_callbacks, monkeypatch
 ):
     queued = []
-    monkeypatch.setattr(
-        sending.tasks.send_batch_task, "delay", lambda ids: queued.append(ids)
-    )
+    monkeypatch.setattr(tasks.send_batch_task, "delay", lambda ids: queued.append(ids))
     first, second = due(), due()
     due(scheduled_for=NOW + timedelta(minutes=1))  # not yet
     due(scheduled_for=None)  # held: its interaction is open
@@ -56,9 +55,7 @@ def test_dispatch_queues_what_is_due_once_within_the_lease(
 def test_dispatch_fans_out_in_batches(settings, monkeypatch):
     settings.SURVEY_DISPATCH_BATCH_SIZE = 2
     queued = []
-    monkeypatch.setattr(
-        sending.tasks.send_batch_task, "delay", lambda ids: queued.append(ids)
-    )
+    monkeypatch.setattr(tasks.send_batch_task, "delay", lambda ids: queued.append(ids))
     rows = [due() for _ in range(5)]
 
     sending.dispatch(now=NOW)
@@ -69,9 +66,7 @@ def test_dispatch_fans_out_in_batches(settings, monkeypatch):
 
 def test_a_lost_queue_message_is_queued_again_after_the_lease(settings, monkeypatch):
     queued = []
-    monkeypatch.setattr(
-        sending.tasks.send_batch_task, "delay", lambda ids: queued.append(ids)
-    )
+    monkeypatch.setattr(tasks.send_batch_task, "delay", lambda ids: queued.append(ids))
     invitation = due()
     sending.dispatch(now=NOW)
     lease = timedelta(seconds=settings.SURVEY_SEND_LEASE_SECONDS)

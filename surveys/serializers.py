@@ -1,0 +1,238 @@
+"""The surveys API's representations. Survey writes go through
+`surveys.services.definitions`; invitations and responses are read only."""
+
+from typing import Any
+
+from django.db.models import Model, QuerySet
+from django.utils.translation import gettext as _
+from rest_framework import serializers
+from rest_framework.fields import empty
+
+from crm.api_defaults import IdRelatedField, ModelSerializer, Serializer
+from customers.models import Channel, Company, Customer, Language, Stage, Touchpoint
+from surveys import filters
+from surveys.models import Invitation, Survey, SurveyResponse
+from surveys.services import definitions
+
+TIMESTAMPS = ["created_at", "updated_at"]
+# Ids are BigAutoField values: anything larger is not one (and would not fit
+# in PostgreSQL's bigint).
+MAX_ID = 2**63 - 1
+MAX_LISTED_CUSTOMERS = 10_000
+MAX_FILTERED_CUSTOMERS = 100_000
+
+
+class IdListField(serializers.ListField):
+    """Ids of related rows, checked in one query; renders the ids of a
+    to-many relation (prefetch it, or each row costs a query)."""
+
+    def __init__(self, *, queryset: QuerySet[Any], **kwargs: Any) -> None:
+        self.queryset = queryset
+        super().__init__(
+            child=serializers.IntegerField(min_value=1, max_value=MAX_ID), **kwargs
+        )
+
+    def get_attribute(self, instance: Model) -> list[int]:
+        related: Any = super().get_attribute(instance)  # the related manager
+        return [row.pk for row in related.all()]
+
+    def to_representation(self, data: list[int]) -> list[int]:
+        return data
+
+    def run_validation(self, data: Any = empty) -> Any:
+        # After the length check: a list too long is refused without a query.
+        value = super().run_validation(data)
+        if not isinstance(value, list):
+            return value
+        ids = list(dict.fromkeys(value))
+        known = set(self.queryset.filter(pk__in=ids).values_list("pk", flat=True))
+        unknown = [id_ for id_ in ids if id_ not in known]
+        if unknown:
+            raise serializers.ValidationError(
+                _("Unknown ids: %(ids)s.") % {"ids": ", ".join(map(str, unknown))},
+                code="does_not_exist",
+            )
+        return ids
+
+
+class SurveySerializer(ModelSerializer[Survey]):
+    channels = serializers.ListField(
+        child=serializers.ChoiceField(choices=Channel.choices),
+        max_length=len(Channel.choices),
+        required=False,
+        help_text="Channels whose interactions trigger the survey; empty: all.",
+    )
+    touchpoints = IdListField(
+        queryset=Touchpoint.objects.all(),
+        max_length=1000,
+        required=False,
+        help_text="Ids of the touchpoints that trigger the survey; empty: all.",
+    )
+
+    class Meta:
+        model = Survey
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "question_en",
+            "question_zh_hans",
+            "trigger",
+            "channels",
+            "touchpoints",
+            "delay_minutes",
+            "recurrence_days",
+            "throttle_days",
+            "reminder_delay_days",
+            "max_reminders",
+            "expires_after_days",
+            "edit_window_hours",
+            "is_active",
+            *TIMESTAMPS,
+        ]
+        read_only_fields = TIMESTAMPS
+
+    def validate_channels(self, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise serializers.ValidationError(
+                _("Name each channel once."), code="duplicate"
+            )
+        return value
+
+    def create(self, validated_data: dict[str, Any]) -> Survey:
+        return definitions.create_survey(**validated_data)
+
+    def update(self, instance: Survey, validated_data: dict[str, Any]) -> Survey:
+        return definitions.update_survey(instance, **validated_data)
+
+
+class AudienceSerializer(Serializer):
+    """Which customers a manual send goes to; every key narrows the set."""
+
+    segment = serializers.CharField(max_length=50, required=False)
+    company: IdRelatedField[Company] = IdRelatedField(
+        queryset=Company.objects.all(), required=False
+    )
+    stage = serializers.ChoiceField(choices=Stage.choices, required=False)
+    tag = serializers.CharField(max_length=50, required=False)
+    language = serializers.ChoiceField(choices=Language.choices, required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs:
+            raise serializers.ValidationError(
+                _("Give at least one of: %(keys)s.") % {"keys": ", ".join(self.fields)},
+                code="empty",
+            )
+        return attrs
+
+
+class SendSerializer(Serializer):
+    """A manual send: a list of customers, or a filter that selects them.
+
+    Validated, it holds `customer_ids`: the filter is resolved here, so the
+    task gets the same customers the request was answered for.
+    """
+
+    customers = IdListField(
+        queryset=Customer.objects.all(),
+        min_length=1,
+        max_length=MAX_LISTED_CUSTOMERS,
+        required=False,
+        help_text=f"Customer ids, 1 to {MAX_LISTED_CUSTOMERS:,}.",
+    )
+    filter = AudienceSerializer(
+        required=False,
+        help_text=(
+            f"Customers matching every key given, at most {MAX_FILTERED_CUSTOMERS:,}."
+        ),
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("customers" in attrs) == ("filter" in attrs):
+            raise serializers.ValidationError(
+                _('Give either "customers" (a list of ids) or "filter".'),
+                code="audience",
+            )
+        if "customers" in attrs:
+            return {"customer_ids": attrs["customers"]}
+        matching = filters.customers_matching(**attrs["filter"])
+        ids = list(
+            matching.order_by("id").values_list("id", flat=True)[
+                : MAX_FILTERED_CUSTOMERS + 1
+            ]
+        )
+        if not ids:
+            raise serializers.ValidationError(
+                {"filter": [_("No customer matches this filter.")]}, code="empty"
+            )
+        if len(ids) > MAX_FILTERED_CUSTOMERS:
+            raise serializers.ValidationError(
+                {
+                    "filter": [
+                        _(
+                            "More than %(limit)s customers match this filter; "
+                            "narrow it down."
+                        )
+                        % {"limit": f"{MAX_FILTERED_CUSTOMERS:,}"}
+                    ]
+                },
+                code="too_many",
+            )
+        return {"customer_ids": ids}
+
+
+class SendResultSerializer(serializers.Serializer[Any]):
+    survey = serializers.IntegerField()
+    customers = serializers.IntegerField(help_text="How many customers are asked.")
+    status = serializers.ChoiceField(choices=["queued"])
+
+
+class InvitationSerializer(ModelSerializer[Invitation]):
+    # Never `nonce` or `token_hash`: with the secret key they make a working link.
+    class Meta:
+        model = Invitation
+        fields = [
+            "id",
+            "survey",
+            "customer",
+            "interaction",
+            "status",
+            "suppressed_reason",
+            "occasion",
+            "scheduled_for",
+            "sent_at",
+            "reminders_sent",
+            "next_reminder_at",
+            "expires_at",
+            "opened_at",
+            "answered_at",
+            "attempts",
+            "last_error",
+            *TIMESTAMPS,
+        ]
+        read_only_fields = fields
+
+
+class SurveyResponseSerializer(ModelSerializer[SurveyResponse]):
+    class Meta:
+        model = SurveyResponse
+        fields = [
+            "id",
+            "invitation",
+            "customer",
+            "survey",
+            "kind",
+            "score",
+            "band",
+            "comment",
+            "language",
+            "answered_at",
+            "updated_at",
+            "channel",
+            "touchpoint",
+            "stage",
+            "segment",
+            "company",
+            "staff",
+        ]
+        read_only_fields = fields

@@ -85,6 +85,16 @@ class SurveyForm(forms.ModelForm):  # type: ignore[type-arg]
             self.add_error(
                 "recurrence_days", _("A recurring survey needs its period in days.")
             )
+        survey = self.instance
+        changes_kind = survey.pk and data.get("kind", survey.kind) != survey.kind
+        if changes_kind and survey.invitations.exists():
+            self.add_error(
+                "kind",
+                _(
+                    "This survey has invitations: its kind cannot change. "
+                    "Create a new survey instead."
+                ),
+            )
         return data
 
 

@@ -177,3 +177,29 @@ def test_support_cannot_send_a_survey(
         )
 
     assert queued == []
+
+
+def test_the_kind_of_a_used_survey_cannot_change_in_the_admin(client, manager):
+    survey = SurveyFactory.create(kind="nps", delay_minutes=5)
+    InvitationFactory.create(survey=survey)
+    client.force_login(manager)
+
+    page = client.post(
+        reverse("admin:surveys_survey_change", args=[survey.pk]),
+        {
+            "name": survey.name,
+            "kind": "csat",
+            "trigger": "interaction",
+            "delay_minutes": 5,
+            "throttle_days": 0,
+            "reminder_delay_days": 3,
+            "max_reminders": 1,
+            "expires_after_days": 30,
+            "edit_window_hours": 24,
+        },
+    )
+
+    assert page.status_code == 200
+    assert "its kind cannot change" in page.content.decode()
+    survey.refresh_from_db()
+    assert survey.kind == "nps"

@@ -7,11 +7,13 @@ without script. Unknown tokens get a 404 page and closed invitations a 410
 page, and neither says anything about anyone.
 """
 
+import functools
 import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+import redis
 from django import forms
 from django.conf import settings
 from django.core.cache import cache
@@ -45,11 +47,25 @@ def count_request(client: str) -> int:
     """This client's requests in the current minute, this one included."""
     minute = int(timezone.now().timestamp() // 60)
     key = f"survey-rate:{client}:{minute}"
+    if settings.REDIS_URL:
+        # Every page view pays for this count: one round trip (INCR and the
+        # key's expiry in one MULTI) instead of the cache API's three.
+        with shared_redis().pipeline(transaction=True) as pipeline:
+            count, _expiry_set = pipeline.incr(key).expire(key, 120, nx=True).execute()
+        return int(count)
     cache.add(key, 0, timeout=120)
     try:
         return int(cache.incr(key))
     except ValueError:  # evicted between add and incr: count this one
         return 1
+
+
+@functools.cache
+def shared_redis() -> redis.Redis:
+    """The process's Redis client; its pool reconnects after an outage."""
+    return redis.Redis.from_url(
+        settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1
+    )
 
 
 def rate_limited(view: View) -> View:
@@ -139,7 +155,7 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
 
 def answer_in_language(request: HttpRequest, invitation: Invitation) -> HttpResponse:
     now = timezone.now()
-    response = SurveyResponse.objects.filter(invitation=invitation).first()
+    response = answers.response_of(invitation)
     if response is None and (
         not invitation.is_answerable or answers.is_expired(invitation, now=now)
     ):

@@ -27,10 +27,19 @@ def find_by_token(token: str) -> Invitation | None:
     if not TOKEN.fullmatch(token):
         return None
     return (
-        Invitation.objects.select_related("survey", "customer")
+        Invitation.objects.select_related("survey", "customer", "response")
         .filter(token_hash=tokens.hash_token(token))
         .first()
     )
+
+
+def response_of(invitation: Invitation) -> SurveyResponse | None:
+    """The invitation's answer, if any: no query when it was loaded with
+    select_related("response"), as every lookup here does."""
+    try:
+        return invitation.response
+    except SurveyResponse.DoesNotExist:
+        return None
 
 
 def note_opened(invitation: Invitation, *, now: datetime) -> None:
@@ -114,11 +123,15 @@ def record_locked(
     invitation = (
         Invitation.objects.select_for_update(of=("self",), no_key=True)
         .select_related(
-            "survey", "customer", "interaction__touchpoint", "customer__company"
+            "survey",
+            "customer",
+            "interaction__touchpoint",
+            "customer__company",
+            "response",
         )
         .get(id=invitation_id)
     )
-    response = SurveyResponse.objects.filter(invitation=invitation).first()
+    response = response_of(invitation)
     if response is None:
         if not invitation.is_answerable or is_expired(invitation, now=now):
             raise ValidationError(_("This survey can no longer be answered."))

@@ -3,22 +3,26 @@
 Beat runs `dispatch` every DISPATCH_INTERVAL_SECONDS. It expires what is too
 late, takes back claims left by dead workers, and queues what is due in
 batches (`send_batch_task`); nothing is scheduled with a Celery ETA: the due
-times live in the database. A batch sends each invitation on its own
-(`send_invitation`): claim the row with a conditional update, check
-eligibility again, render, send outside any transaction, mark it sent.
+times live in the database. A batch (`send_each`) claims its due rows in one
+transaction (locked, eligibility checked again, marked `sending`), then
+renders and sends each mail outside any transaction and marks it at once.
 
 Failure, and which way it fails:
 - A transient SMTP error (4xx, connection refused or dropped, timeout) puts
   the invitation back with exponential backoff; a permanent one (5xx) marks it
-  failed with the error. A database error leaves the claim to its lease.
+  failed with the error. When the server cannot be reached at all, the rest
+  of the batch is put back untried. A database error leaves the claim to its
+  lease.
 - A worker that dies holding a claim leaves the row `sending`; after
   SURVEY_SEND_LEASE_SECONDS the dispatcher makes it due again. The lease
   fails towards sending twice, never towards not sending: a worker that died
   after the SMTP server accepted the mail but before the commit of `sent`
   causes one duplicate (with the same Message-ID, which mail clients fold
   together). The other way, marking such claims failed, would lose every mail
-  of a worker killed mid-batch. Keep the lease well above the time a batch
-  takes, or a slow worker's mail is sent again.
+  of a worker killed mid-batch: it leaves one mail in flight and the rest of
+  its batch claimed, all sent after the lease. A batch that has taken half
+  the lease gives its untried claims back, so that a slow worker never sends
+  a mail the lease has already handed to another.
 - A lost queue message (a broker restarted without its data) is noticed the
   same way: a row queued longer than the lease ago and still due is queued
   again. Two dispatchers, or a message delivered twice, queue a row twice;
@@ -29,6 +33,7 @@ import contextlib
 import logging
 import smtplib
 import time as clock
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -43,7 +48,7 @@ from django.utils import timezone, translation
 from crm import emails
 from surveys import tasks, tokens
 from surveys.models import SCALE_LABELS, Invitation
-from surveys.services.eligibility import ContactHistory, person_reason
+from surveys.services.eligibility import Contact, ContactHistory, person_reason
 
 logger = logging.getLogger(__name__)
 Status = Invitation.Status
@@ -52,7 +57,12 @@ MARK_RETRIES = 3
 
 
 class TransientSendError(Exception):
-    """Worth trying again later."""
+    """Worth trying again later; `unreachable` when no mail can get through
+    (the connection failed), not only this one."""
+
+    def __init__(self, message: str, *, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
 
 
 class PermanentSendError(Exception):
@@ -139,14 +149,57 @@ def queue_due(*, now: datetime, limit: int) -> list[int]:
 # Sending
 
 
+@dataclass
+class Claims:
+    """What claiming a batch found: the rows this worker now holds, in the
+    order to send them, and the outcome of every other id."""
+
+    held: list[Invitation]
+    outcomes: dict[int, str]
+
+
 def send_batch(invitation_ids: list[int]) -> dict[str, int]:
-    """Send each invitation on its own, over one SMTP connection."""
-    outcomes: dict[str, int] = {}
-    connection = get_connection()
+    """Send the batch over one SMTP connection; how many of each outcome."""
+    return dict(Counter(send_each(invitation_ids).values()))
+
+
+def send_invitation(invitation_id: int) -> str:
+    """Send one invitation's due mail (first mail or reminder) if it is still
+    due and still wanted; say what happened."""
+    return send_each([invitation_id])[invitation_id]
+
+
+def send_each(invitation_ids: list[int]) -> dict[int, str]:
+    """Claim the batch in one transaction, then send each claimed mail on its
+    own and mark it at once. Safe to call any number of times, concurrently
+    too: only the call that claims a row sends it.
+
+    Rows are claimed together (a handful of queries for the whole batch, not
+    a handful per mail) and marked one by one, so that a worker killed
+    mid-batch leaves at most the mail in flight unrecorded. The claims must
+    not outlive the lease: when the SMTP server is unreachable, or the batch
+    has taken half the lease, the rest is put back unsent.
+    """
+    now = timezone.now()
     try:
-        for invitation_id in invitation_ids:
-            outcome = send_invitation(invitation_id, connection=connection)
-            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        claims = claim(invitation_ids, now=now)
+    except DatabaseError:
+        logger.exception("Could not claim invitations %s", invitation_ids)
+        # Nothing was claimed: the rows are queued again after the lease.
+        return dict.fromkeys(invitation_ids, "database_error")
+    outcomes = claims.outcomes
+    connection = get_connection()
+    deadline = clock.monotonic() + settings.SURVEY_SEND_LEASE_SECONDS / 2
+    unreachable: TransientSendError | None = None
+    try:
+        for invitation in claims.held:
+            if unreachable is not None:
+                outcomes[invitation.pk] = put_back(invitation, unreachable)
+            elif clock.monotonic() > deadline:
+                outcomes[invitation.pk] = release(invitation)
+            else:
+                outcome, unreachable = send_claimed(invitation, connection)
+                outcomes[invitation.pk] = outcome
     finally:
         close_quietly(connection)
     return outcomes
@@ -158,68 +211,83 @@ def close_quietly(connection: BaseEmailBackend) -> None:
         connection.close()
 
 
-def send_invitation(
-    invitation_id: int, *, connection: BaseEmailBackend | None = None
-) -> str:
-    """Send one invitation's due mail (first mail or reminder) if it is still
-    due and still wanted; say what happened. Safe to call any number of
-    times: only the call that claims the row sends."""
-    now = timezone.now()
-    try:
-        invitation, reason = claim(invitation_id, now=now)
-    except DatabaseError:
-        logger.exception("Could not claim invitation %s", invitation_id)
-        return "database_error"  # nothing claimed, or the lease takes it back
-    if invitation is None:
-        return "not_due"
-    if reason:
-        return reason
+def send_claimed(
+    invitation: Invitation, connection: BaseEmailBackend
+) -> tuple[str, "TransientSendError | None"]:
+    """Deliver one claimed mail and mark the outcome; the error too when the
+    server cannot be reached at all, so that the batch stops trying."""
     try:
         deliver(invitation, connection=connection)
     except TransientSendError as error:
-        if connection is not None:
-            close_quietly(connection)  # reopened by the next send
-        mark(invitation, put_back_fields(invitation, error, now=timezone.now()))
-        return "retry"
+        close_quietly(connection)  # reopened by the next send
+        unreachable = error if error.unreachable else None
+        return put_back(invitation, error), unreachable
     except PermanentSendError as error:
         mark(invitation, failed_fields(invitation, error, now=timezone.now()))
-        return "failed"
+        return "failed", None
     mark(invitation, sent_fields(invitation, now=timezone.now()))
-    return "sent"
+    return "sent", None
 
 
-def claim(invitation_id: int, *, now: datetime) -> tuple[Invitation | None, str]:
-    """Take the row for this worker if its mail is due, and check once more
-    that the customer may still be asked.
+def put_back(invitation: Invitation, error: Exception) -> str:
+    mark(invitation, put_back_fields(invitation, error, now=timezone.now()))
+    return "retry"
 
-    The row and its customer are locked for the check, so two invitations of
-    one customer cannot both pass the throttle at the same moment; the
-    conditional update is what makes the claim exclusive.
+
+def release(invitation: Invitation) -> str:
+    """Give a claim back untried, due at once, for another batch to send
+    before the lease would hand it to someone else anyway."""
+    now = timezone.now()
+    fields: dict[str, object] = {"status": Status.SCHEDULED}
+    if invitation.sent_at is not None:
+        fields = {"status": Status.SENT, "next_reminder_at": now}
+    Invitation.objects.filter(
+        id=invitation.pk, status=Status.SENDING, claimed_at=invitation.claimed_at
+    ).update(
+        **fields,
+        attempts=F("attempts") - 1,
+        claimed_at=None,
+        queued_at=None,
+        updated_at=now,
+    )
+    return "released"
+
+
+def claim(invitation_ids: list[int], *, now: datetime) -> Claims:
+    """Take the rows whose mail is due for this worker, once each customer has
+    been checked again: still reachable, and not asked since (`recheck`).
+
+    The rows and their customers are locked while they are checked, so two
+    invitations of one customer cannot both pass the throttle in two
+    workers; they are locked in one order (customer, then invitation) so two
+    workers holding overlapping batches wait for each other instead of
+    deadlocking. A row found not due was claimed by someone else already.
     """
     with transaction.atomic():
-        invitation = (
+        rows = (
             Invitation.objects.select_related("customer", "survey", "interaction")
             .select_for_update(of=("self", "customer"), no_key=True)
-            .filter(id=invitation_id)
-            .first()
+            .filter(id__in=invitation_ids)
+            .order_by("customer_id", "id")
         )
-        if invitation is None or not is_due(invitation, now=now):
-            return None, ""
-        reason = recheck(invitation, now=now)
-        if reason:
-            return invitation, reason
-        claimed = Invitation.objects.filter(
-            id=invitation.pk, status=invitation.status
-        ).update(
+        due = [invitation for invitation in rows if is_due(invitation, now=now)]
+        outcomes = dict.fromkeys(invitation_ids, "not_due")
+        refusals = recheck(due, now=now)
+        outcomes.update(refusals)
+        held = [invitation for invitation in due if invitation.pk not in refusals]
+        Invitation.objects.filter(id__in=[i.pk for i in held]).update(
             status=Status.SENDING,
             claimed_at=now,
             attempts=F("attempts") + 1,
             updated_at=now,
         )
-        if claimed != 1:
-            return None, ""
+    for invitation in held:
         invitation.status, invitation.claimed_at = Status.SENDING, now
-        return invitation, ""
+        invitation.attempts += 1
+    # Sent in the order the dispatcher queued them: oldest due first.
+    order = {invitation_id: n for n, invitation_id in enumerate(invitation_ids)}
+    held.sort(key=lambda invitation: order[invitation.pk])
+    return Claims(held=held, outcomes=outcomes)
 
 
 def is_due(invitation: Invitation, *, now: datetime) -> bool:
@@ -233,45 +301,80 @@ def is_due(invitation: Invitation, *, now: datetime) -> bool:
     return False
 
 
-def recheck(invitation: Invitation, *, now: datetime) -> str:
-    """Eligibility at send time; a refusal is written here and returned.
+def recheck(invitations: list[Invitation], *, now: datetime) -> dict[int, str]:
+    """Eligibility at send time: the refused rows' outcomes, written here.
 
     A reminder only needs the person to be reachable still; a first mail
-    passes the throttle again too (another survey may have gone out since).
+    passes the throttle again too (another survey may have gone out since),
+    counting the mails claimed before it in this batch.
     """
+    first_mails = [
+        invitation for invitation in invitations if invitation.sent_at is None
+    ]
+    history = ContactHistory.load(
+        {invitation.customer_id for invitation in first_mails},
+        now=now,
+        surveys={invitation.survey for invitation in first_mails},
+        include_scheduled=False,
+    )
+    refusals: dict[int, str] = {}
+    for invitation in invitations:
+        reason = refusal(invitation, history=history, now=now)
+        if reason:
+            refusals[invitation.pk] = reason
+        elif invitation.sent_at is None:
+            history.add(
+                invitation.customer_id,
+                Contact(invitation.pk, invitation.survey_id, now),
+            )
+    write_refusals(invitations, refusals, now=now)
+    return refusals
+
+
+def refusal(invitation: Invitation, *, history: ContactHistory, now: datetime) -> str:
+    """Why this due mail must not go out now; "" when it may."""
     survey, is_reminder = invitation.survey, invitation.sent_at is not None
     if not survey.is_active and not is_reminder:
-        Invitation.objects.filter(id=invitation.pk).update(
-            status=Status.CANCELLED,
-            last_error="The survey was deactivated.",
-            updated_at=now,
-        )
         return "cancelled"
     reason = person_reason(invitation.customer, invitation.interaction)
-    if not reason and not is_reminder:
-        history = ContactHistory.load(
-            [invitation.customer_id], now=now, surveys=[survey], include_scheduled=False
-        )
-        reason = history.throttle_reason(
-            customer_id=invitation.customer_id,
-            survey=survey,
-            at=now,
-            exclude_id=invitation.pk,
-        )
-    if not reason:
-        return ""
-    if is_reminder:
-        Invitation.objects.filter(id=invitation.pk).update(
-            next_reminder_at=None, updated_at=now
-        )
-    else:
-        Invitation.objects.filter(id=invitation.pk).update(
-            status=Status.SUPPRESSED,
-            suppressed_reason=reason,
-            scheduled_for=None,
-            updated_at=now,
-        )
-    return str(reason)
+    if reason or is_reminder:
+        return reason
+    return history.throttle_reason(
+        customer_id=invitation.customer_id,
+        survey=survey,
+        at=now,
+        exclude_id=invitation.pk,
+    )
+
+
+def write_refusals(
+    invitations: list[Invitation], refusals: dict[int, str], *, now: datetime
+) -> None:
+    """A refused reminder is simply not sent (nor any later one); a refused
+    first mail is cancelled, or suppressed with its reason."""
+    by_reason: dict[str, list[int]] = {}
+    for invitation in invitations:
+        if invitation.pk in refusals:
+            is_reminder = invitation.sent_at is not None
+            key = "reminder" if is_reminder else refusals[invitation.pk]
+            by_reason.setdefault(key, []).append(invitation.pk)
+    for key, ids in by_reason.items():
+        refused = Invitation.objects.filter(id__in=ids)
+        if key == "reminder":
+            refused.update(next_reminder_at=None, updated_at=now)
+        elif key == "cancelled":
+            refused.update(
+                status=Status.CANCELLED,
+                last_error="The survey was deactivated.",
+                updated_at=now,
+            )
+        else:
+            refused.update(
+                status=Status.SUPPRESSED,
+                suppressed_reason=key,
+                scheduled_for=None,
+                updated_at=now,
+            )
 
 
 def deliver(invitation: Invitation, *, connection: BaseEmailBackend | None) -> None:
@@ -292,10 +395,12 @@ def deliver(invitation: Invitation, *, connection: BaseEmailBackend | None) -> N
         message.send()
     except smtplib.SMTPResponseException as error:
         # 4xx: try later; 5xx: the server refuses this mail for good.
-        kind = (
-            TransientSendError if 400 <= error.smtp_code < 500 else PermanentSendError
-        )
-        raise kind(f"SMTP {error.smtp_code}: {error.smtp_error!r}") from error
+        text = f"SMTP {error.smtp_code}: {error.smtp_error!r}"
+        if 400 <= error.smtp_code < 500:
+            # 421: the server is shutting the channel, for every mail.
+            unreachable = error.smtp_code == 421
+            raise TransientSendError(text, unreachable=unreachable) from error
+        raise PermanentSendError(text) from error
     except smtplib.SMTPRecipientsRefused as error:
         codes = [code for code, _message in error.recipients.values()]
         kind = (
@@ -305,7 +410,9 @@ def deliver(invitation: Invitation, *, connection: BaseEmailBackend | None) -> N
         )
         raise kind(f"Recipient refused: {error.recipients!r}") from error
     except (TimeoutError, smtplib.SMTPException, OSError) as error:
-        raise TransientSendError(f"{type(error).__name__}: {error}") from error
+        raise TransientSendError(
+            f"{type(error).__name__}: {error}", unreachable=True
+        ) from error
 
 
 def backoff(attempts: int) -> timedelta:
@@ -316,7 +423,7 @@ def backoff(attempts: int) -> timedelta:
 def put_back_fields(
     invitation: Invitation, error: Exception, *, now: datetime
 ) -> dict[str, object]:
-    again = now + backoff(invitation.attempts + 1)
+    again = now + backoff(invitation.attempts)  # counted by the claim
     fields: dict[str, object] = {"last_error": str(error)[:2000]}
     if invitation.sent_at is None:
         fields.update(status=Status.SCHEDULED, scheduled_for=again)

@@ -15,6 +15,7 @@ class Sink:
     messages: list[bytes] = field(default_factory=list)
     reply: str = ""
     sessions: int = 0
+    data_commands: int = 0
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
         self.sessions += 1
@@ -22,6 +23,7 @@ class Sink:
         return responses
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802
+        self.data_commands += 1
         if self.reply:
             return self.reply
         self.messages.append(envelope.original_content)

@@ -1,6 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
 
 from customers.models import Interaction
@@ -71,7 +72,9 @@ def test_a_dry_run_says_who_would_be_asked_and_why_not(history):
 
 
 def test_the_dry_run_command_prints_the_decisions(history, capsys):
-    call_command("survey_dry_run", str(history.pk), "--days", "30")
+    # The command looks back from the clock: the history is dated from NOW.
+    with time_machine.travel(NOW, tick=False):
+        call_command("survey_dry_run", str(history.pk), "--days", "30")
 
     output = capsys.readouterr().out
     assert "1 of 5 would be asked over the last 30 days." in output

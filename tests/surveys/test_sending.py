@@ -364,3 +364,77 @@ def test_a_batch_sends_over_one_smtp_connection(smtp_server):
 
     assert len(smtp_server.messages) == 3
     assert smtp_server.sessions == 1
+
+
+def test_a_batch_claims_its_rows_in_a_constant_number_of_queries(
+    smtp_server, django_assert_max_num_queries
+):
+    few = [due().pk for _ in range(2)]
+    many = [due().pk for _ in range(12)]
+
+    with django_assert_max_num_queries(20) as small:
+        sending.send_batch(few)
+    with django_assert_max_num_queries(40) as large:
+        sending.send_batch(many)
+
+    # The claim is the same handful of queries; each mail adds its mark only.
+    claim_queries = len(small.captured_queries) - len(few)
+    assert len(large.captured_queries) - len(many) == claim_queries
+    assert len(smtp_server.messages) == 14
+
+
+def test_two_mails_to_one_customer_in_one_batch_send_one(smtp_server):
+    customer = CustomerFactory.create()
+    first = due(customer=customer, interaction=None)
+    second = due(customer=customer, interaction=None)
+
+    assert sending.send_batch([first.pk, second.pk]) == {"sent": 1, "throttled": 1}
+
+    second.refresh_from_db()
+    assert (second.status, second.suppressed_reason) == ("suppressed", "throttled")
+    assert len(smtp_server.messages) == 1
+
+
+def test_a_server_closing_the_channel_puts_the_rest_back_untried(smtp_server):
+    smtp_server.reply = "421 4.3.2 Service shutting down"
+    invitations = [due() for _ in range(3)]
+
+    assert sending.send_batch([row.pk for row in invitations]) == {"retry": 3}
+
+    assert smtp_server.data_commands == 1
+    for invitation in invitations:
+        invitation.refresh_from_db()
+        assert (invitation.status, invitation.attempts) == ("scheduled", 1)
+        assert "421" in invitation.last_error
+        assert invitation.scheduled_for == NOW + timedelta(seconds=60)
+
+
+def test_a_refusal_of_one_mail_does_not_stop_the_batch(smtp_server):
+    smtp_server.reply = "451 4.7.1 Greylisted, try again later"
+
+    assert sending.send_batch([due().pk for _ in range(3)]) == {"retry": 3}
+
+    assert smtp_server.data_commands == 3
+
+
+def test_a_batch_past_half_its_lease_gives_its_claims_back_untried(
+    smtp_server, settings
+):
+    settings.SURVEY_SEND_LEASE_SECONDS = 0  # the batch is late at once
+    invitation = due()
+    reminder = InvitationFactory.create(
+        status="sent", sent_at=NOW - timedelta(days=3), next_reminder_at=NOW
+    )
+
+    assert sending.send_batch([invitation.pk, reminder.pk]) == {"released": 2}
+
+    assert smtp_server.data_commands == 0
+    invitation.refresh_from_db()
+    reminder.refresh_from_db()
+    assert (invitation.status, invitation.attempts) == ("scheduled", 0)
+    assert invitation.scheduled_for == NOW - timedelta(minutes=1)
+    assert (reminder.status, reminder.next_reminder_at) == ("sent", NOW)
+    assert (invitation.claimed_at, reminder.claimed_at) == (None, None)
+
+    settings.SURVEY_SEND_LEASE_SECONDS = 600
+    assert sending.send_batch([invitation.pk, reminder.pk]) == {"sent": 2}

@@ -4,6 +4,7 @@ the unsubscribe page, with every kind of bad input a link can receive."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import redis
 import time_machine
 from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache
@@ -609,8 +610,10 @@ def test_behind_the_proxy_the_client_is_the_last_forwarded_address(settings):
 
 
 def test_a_cache_outage_does_not_stop_answers(client, monkeypatch):
-    # A Redis where nothing listens.
-    monkeypatch.setattr(views, "cache", RedisCache("redis://127.0.0.1:1/0", {}))
+    # A Redis where nothing listens, whichever way the limit counts.
+    nowhere = "redis://127.0.0.1:1/0"
+    monkeypatch.setattr(views, "cache", RedisCache(nowhere, {}))
+    monkeypatch.setattr(views, "shared_redis", lambda: redis.Redis.from_url(nowhere))
     invitation = sent_invitation()
 
     page = client.post(link(invitation), {"score": "9", "comment": ""})
@@ -666,3 +669,38 @@ def test_the_pages_are_not_cached(client):
 
     assert "no-cache" in page["Cache-Control"]
     assert "private" in page["Cache-Control"]
+
+
+# Queries
+
+
+def test_the_answer_page_reads_the_invitation_and_its_answer_in_one_query(
+    client, django_assert_num_queries
+):
+    invitation = sent_invitation()
+
+    # The lookup, with survey, customer and answer; the first view's mark.
+    with django_assert_num_queries(2):
+        first_view = client.get(link(invitation) + "?score=9")
+    with django_assert_num_queries(1):
+        second_view = client.get(link(invitation) + "?score=9")
+
+    assert (first_view.status_code, second_view.status_code) == (200, 200)
+
+
+def test_an_answer_is_recorded_in_a_fixed_number_of_queries(
+    client, django_assert_num_queries
+):
+    invitation = sent_invitation()
+    client.get(link(invitation))
+
+    # The lookup; in a transaction (a savepoint here, two queries): the row
+    # locked with its answer, the answer inserted, the invitation marked
+    # answered; a change updates the answer alone.
+    with django_assert_num_queries(6):
+        first = client.post(link(invitation), {"score": "9"})
+    with django_assert_num_queries(5):
+        changed = client.post(link(invitation), {"score": "7", "comment": "Slow"})
+
+    assert (first.status_code, changed.status_code) == (200, 200)
+    assert SurveyResponse.objects.get().score == 7

@@ -7,7 +7,7 @@ BENCH_CUSTOMERS ?= 10000
 # Extra arguments for pytest, e.g. make test PYTEST_ARGS="-k api -x"
 PYTEST_ARGS ?=
 
-.PHONY: run test bench lint typecheck check clean
+.PHONY: run test bench lint typecheck check clean messages
 
 run: $(VENV)/.installed-run
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py run_embedded
@@ -37,6 +37,14 @@ typecheck: $(VENV)/.installed-dev
 	SECRET_KEY=$${SECRET_KEY:-typecheck-only} $(BIN)/mypy .
 
 check: lint typecheck test
+
+# The Chinese catalogue: new messages of the code, then the compiled file
+# (needs gettext). Translate what `msgattrib --untranslated` lists, run again.
+messages: $(VENV)/.installed-dev
+	DEBUG=1 $(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete \
+		-i ".venv/*" -i "bench/*" -i "tests/*" -i "var/*"
+	msgfmt --check -o locale/zh_Hans/LC_MESSAGES/django.mo \
+		locale/zh_Hans/LC_MESSAGES/django.po
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -10,7 +10,6 @@ page, and neither says anything about anyone.
 import functools
 import logging
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 import redis
@@ -49,9 +48,12 @@ def count_request(client: str) -> int:
     key = f"survey-rate:{client}:{minute}"
     if settings.REDIS_URL:
         # Every page view pays for this count: one round trip (INCR and the
-        # key's expiry in one MULTI) instead of the cache API's three.
+        # key's expiry in one MULTI; EXPIRE NX needs Redis 7) instead of the
+        # cache API's three.
         with shared_redis().pipeline(transaction=True) as pipeline:
-            count, _expiry_set = pipeline.incr(key).expire(key, 120, nx=True).execute()
+            pipeline.incr(key)
+            pipeline.expire(key, 120, nx=True)
+            count, _expiry_set = pipeline.execute()
         return int(count)
     cache.add(key, 0, timeout=120)
     try:
@@ -72,7 +74,7 @@ def rate_limited(view: View) -> View:
     """At most SURVEY_RATE_LIMIT_PER_MINUTE requests per client and minute,
     counted in the cache (Redis in production, shared by every web process)."""
 
-    @wraps(view)
+    @functools.wraps(view)
     def limited(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             count = count_request(client_address(request))

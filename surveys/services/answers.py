@@ -127,11 +127,12 @@ def record_locked(
             "customer",
             "interaction__touchpoint",
             "customer__company",
-            "response",
         )
         .get(id=invitation_id)
     )
-    response = response_of(invitation)
+    # Read after the lock: a join in the locking query would show the answer
+    # as it was before waiting for a concurrent edit.
+    response = SurveyResponse.objects.filter(invitation=invitation).first()
     if response is None:
         if not invitation.is_answerable or is_expired(invitation, now=now):
             raise ValidationError(_("This survey can no longer be answered."))

@@ -46,6 +46,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from crm import emails
+from customers.models import Customer
 from surveys import tasks, tokens
 from surveys.models import SCALE_LABELS, Invitation
 from surveys.services.eligibility import Contact, ContactHistory, person_reason
@@ -152,7 +153,7 @@ def queue_due(*, now: datetime, limit: int) -> list[int]:
 @dataclass
 class Claims:
     """What claiming a batch found: the rows this worker now holds, in the
-    order to send them, and the outcome of every other id."""
+    order to send them, and the outcome of each id it does not hold."""
 
     held: list[Invitation]
     outcomes: dict[int, str]
@@ -176,23 +177,24 @@ def send_each(invitation_ids: list[int]) -> dict[int, str]:
 
     Rows are claimed together (a handful of queries for the whole batch, not
     a handful per mail) and marked one by one, so that a worker killed
-    mid-batch leaves at most the mail in flight unrecorded. The claims must
-    not outlive the lease: when the SMTP server is unreachable, or the batch
-    has taken half the lease, the rest is put back unsent.
+    mid-batch leaves at most the mail in flight unrecorded. The claims should
+    not outlive the lease: when the SMTP server cannot be reached, or the
+    batch has run for half the lease, the rest is put back unsent; so is it
+    when anything unforeseen stops the batch.
     """
-    now = timezone.now()
+    deadline = clock.monotonic() + settings.SURVEY_SEND_LEASE_SECONDS / 2
     try:
-        claims = claim(invitation_ids, now=now)
+        claims = claim(invitation_ids, now=timezone.now())
     except DatabaseError:
         logger.exception("Could not claim invitations %s", invitation_ids)
         # Nothing was claimed: the rows are queued again after the lease.
         return dict.fromkeys(invitation_ids, "database_error")
     outcomes = claims.outcomes
+    untried = iter(claims.held)
     connection = get_connection()
-    deadline = clock.monotonic() + settings.SURVEY_SEND_LEASE_SECONDS / 2
     unreachable: TransientSendError | None = None
     try:
-        for invitation in claims.held:
+        for invitation in untried:
             if unreachable is not None:
                 outcomes[invitation.pk] = put_back(invitation, unreachable)
             elif clock.monotonic() > deadline:
@@ -200,6 +202,12 @@ def send_each(invitation_ids: list[int]) -> dict[int, str]:
             else:
                 outcome, unreachable = send_claimed(invitation, connection)
                 outcomes[invitation.pk] = outcome
+    except Exception:
+        # The mail in hand is left to the lease (it may have gone out); the
+        # rest need not wait for it.
+        for invitation in untried:
+            release(invitation)
+        raise
     finally:
         close_quietly(connection)
     return outcomes
@@ -225,7 +233,7 @@ def send_claimed(
     except PermanentSendError as error:
         mark(invitation, failed_fields(invitation, error, now=timezone.now()))
         return "failed", None
-    mark(invitation, sent_fields(invitation, now=timezone.now()))
+    mark(invitation, sent_fields(invitation, now=timezone.now()), sent=True)
     return "sent", None
 
 
@@ -235,21 +243,12 @@ def put_back(invitation: Invitation, error: Exception) -> str:
 
 
 def release(invitation: Invitation) -> str:
-    """Give a claim back untried, due at once, for another batch to send
-    before the lease would hand it to someone else anyway."""
-    now = timezone.now()
+    """Give a claim back untried and due at once (its attempt uncounted), for
+    the next dispatch to queue again."""
     fields: dict[str, object] = {"status": Status.SCHEDULED}
     if invitation.sent_at is not None:
-        fields = {"status": Status.SENT, "next_reminder_at": now}
-    Invitation.objects.filter(
-        id=invitation.pk, status=Status.SENDING, claimed_at=invitation.claimed_at
-    ).update(
-        **fields,
-        attempts=F("attempts") - 1,
-        claimed_at=None,
-        queued_at=None,
-        updated_at=now,
-    )
+        fields = {"status": Status.SENT, "next_reminder_at": timezone.now()}
+    mark(invitation, {**fields, "attempts": F("attempts") - 1})
     return "released"
 
 
@@ -257,23 +256,23 @@ def claim(invitation_ids: list[int], *, now: datetime) -> Claims:
     """Take the rows whose mail is due for this worker, once each customer has
     been checked again: still reachable, and not asked since (`recheck`).
 
-    The rows and their customers are locked while they are checked, so two
+    The customers, then the rows, are locked while they are checked, so two
     invitations of one customer cannot both pass the throttle in two
-    workers; they are locked in one order (customer, then invitation) so two
-    workers holding overlapping batches wait for each other instead of
-    deadlocking. A row found not due was claimed by someone else already.
+    workers. Every claim (and an unsubscribe) locks customers before
+    invitations, each in id order, so workers holding overlapping batches
+    wait for each other instead of deadlocking. A row no longer due (sent,
+    answered, cancelled, put back for later) is left alone.
     """
     with transaction.atomic():
+        lock_customers_of(invitation_ids)
         rows = (
             Invitation.objects.select_related("customer", "survey", "interaction")
-            .select_for_update(of=("self", "customer"), no_key=True)
+            .select_for_update(of=("self",), no_key=True)
             .filter(id__in=invitation_ids)
-            .order_by("customer_id", "id")
+            .order_by("id")
         )
         due = [invitation for invitation in rows if is_due(invitation, now=now)]
-        outcomes = dict.fromkeys(invitation_ids, "not_due")
         refusals = recheck(due, now=now)
-        outcomes.update(refusals)
         held = [invitation for invitation in due if invitation.pk not in refusals]
         Invitation.objects.filter(id__in=[i.pk for i in held]).update(
             status=Status.SENDING,
@@ -287,7 +286,21 @@ def claim(invitation_ids: list[int], *, now: datetime) -> Claims:
     # Sent in the order the dispatcher queued them: oldest due first.
     order = {invitation_id: n for n, invitation_id in enumerate(invitation_ids)}
     held.sort(key=lambda invitation: order[invitation.pk])
+    held_ids = {invitation.pk for invitation in held}
+    outcomes = {
+        invitation_id: refusals.get(invitation_id, "not_due")
+        for invitation_id in invitation_ids
+        if invitation_id not in held_ids
+    }
     return Claims(held=held, outcomes=outcomes)
+
+
+def lock_customers_of(invitation_ids: list[int]) -> None:
+    customer_ids = Invitation.objects.filter(id__in=invitation_ids).values(
+        "customer_id"
+    )
+    customers = Customer.objects.filter(id__in=customer_ids).order_by("id")
+    list(customers.select_for_update(no_key=True).values_list("id", flat=True))
 
 
 def is_due(invitation: Invitation, *, now: datetime) -> bool:
@@ -387,11 +400,9 @@ def deliver(invitation: Invitation, *, connection: BaseEmailBackend | None) -> N
         # the row must not wait in `sending` for its lease over and over.
         raise PermanentSendError(f"Could not render the mail: {error!r}") from error
     message.connection = connection
+    if connection is not None:
+        open_connection(connection)
     try:
-        if connection is not None:
-            # Opened here, the connection stays open for the whole batch: a
-            # backend closes after sending a connection it had to open itself.
-            connection.open()
         message.send()
     except smtplib.SMTPResponseException as error:
         # 4xx: try later; 5xx: the server refuses this mail for good.
@@ -409,6 +420,20 @@ def deliver(invitation: Invitation, *, connection: BaseEmailBackend | None) -> N
             else PermanentSendError
         )
         raise kind(f"Recipient refused: {error.recipients!r}") from error
+    except (TimeoutError, smtplib.SMTPException, OSError) as error:
+        # Dropped mid-batch (servers close idle or long sessions): this mail
+        # is tried again later, the next one reconnects.
+        raise TransientSendError(f"{type(error).__name__}: {error}") from error
+    except ValueError as error:  # an address Django cannot encode
+        raise PermanentSendError(f"Could not send the mail: {error}") from error
+
+
+def open_connection(connection: BaseEmailBackend) -> None:
+    """Connect unless connected. Opened here, the connection stays open for
+    the whole batch (a backend closes after sending a connection it had to
+    open itself); failing here, no mail of the batch can get through."""
+    try:
+        connection.open()
     except (TimeoutError, smtplib.SMTPException, OSError) as error:
         raise TransientSendError(
             f"{type(error).__name__}: {error}", unreachable=True
@@ -460,7 +485,9 @@ def sent_fields(invitation: Invitation, *, now: datetime) -> dict[str, object]:
     }
 
 
-def mark(invitation: Invitation, fields: dict[str, object]) -> None:
+def mark(
+    invitation: Invitation, fields: dict[str, object], *, sent: bool = False
+) -> None:
     """Record the outcome of this worker's claim.
 
     Only while the claim is still ours does the status change; an answer or
@@ -481,7 +508,7 @@ def mark(invitation: Invitation, fields: dict[str, object]) -> None:
                 status=Status.SENDING,
                 claimed_at=invitation.claimed_at,
             ).update(**fields, claimed_at=None, queued_at=None, updated_at=now)
-            if not ours and fields.get("status") == Status.SENT:
+            if not ours and sent:
                 Invitation.objects.filter(id=invitation.pk).update(
                     **bookkeeping, updated_at=now
                 )

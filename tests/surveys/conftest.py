@@ -10,12 +10,14 @@ from aiosmtpd.controller import Controller
 @dataclass
 class Sink:
     """An aiosmtpd handler that keeps what it receives, or answers with the
-    code a test sets (451: try later; 550: refused)."""
+    code a test sets (451: try later; 550: refused), or hangs up at the
+    DATA command numbered `hang_up_at`."""
 
     messages: list[bytes] = field(default_factory=list)
     reply: str = ""
     sessions: int = 0
     data_commands: int = 0
+    hang_up_at: int = 0
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
         self.sessions += 1
@@ -24,6 +26,9 @@ class Sink:
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802
         self.data_commands += 1
+        if self.data_commands == self.hang_up_at:
+            server.transport.close()
+            return "421 Closing"  # never reaches the client
         if self.reply:
             return self.reply
         self.messages.append(envelope.original_content)

@@ -409,6 +409,44 @@ def test_a_server_closing_the_channel_puts_the_rest_back_untried(smtp_server):
         assert invitation.scheduled_for == NOW + timedelta(seconds=60)
 
 
+def test_a_connection_dropped_mid_batch_costs_one_mail_a_retry(smtp_server):
+    smtp_server.hang_up_at = 2
+    invitations = [due() for _ in range(3)]
+
+    outcomes = sending.send_each([row.pk for row in invitations])
+
+    assert list(outcomes.values()) == ["sent", "retry", "sent"]
+    assert smtp_server.sessions == 2  # the third mail reconnected
+    assert len(smtp_server.messages) == 2
+
+
+def test_an_unforeseen_error_gives_the_untried_claims_back(mailoutbox, monkeypatch):
+    invitations = [due() for _ in range(3)]
+    deliver = sending.deliver
+
+    def fail_on_the_second(invitation, *, connection):
+        if invitation.pk == invitations[1].pk:
+            raise RuntimeError("a bug")
+        deliver(invitation, connection=connection)
+
+    monkeypatch.setattr(sending, "deliver", fail_on_the_second)
+
+    with pytest.raises(RuntimeError):
+        sending.send_batch([row.pk for row in invitations])
+
+    sent, in_hand, untried = invitations
+    for invitation in invitations:
+        invitation.refresh_from_db()
+    assert sent.status == "sent"
+    assert in_hand.status == "sending"  # to the lease: it may have gone out
+    assert (untried.status, untried.attempts, untried.claimed_at) == (
+        "scheduled",
+        0,
+        None,
+    )
+    assert len(mailoutbox) == 1
+
+
 def test_a_refusal_of_one_mail_does_not_stop_the_batch(smtp_server):
     smtp_server.reply = "451 4.7.1 Greylisted, try again later"
 

@@ -695,11 +695,11 @@ def test_an_answer_is_recorded_in_a_fixed_number_of_queries(
     client.get(link(invitation))
 
     # The lookup; in a transaction (a savepoint here, two queries): the row
-    # locked with its answer, the answer inserted, the invitation marked
+    # locked, its answer read, the answer inserted, the invitation marked
     # answered; a change updates the answer alone.
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         first = client.post(link(invitation), {"score": "9"})
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         changed = client.post(link(invitation), {"score": "7", "comment": "Slow"})
 
     assert (first.status_code, changed.status_code) == (200, 200)

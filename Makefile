@@ -7,7 +7,7 @@ BENCH_CUSTOMERS ?= 10000
 # Extra arguments for pytest, e.g. make test PYTEST_ARGS="-k api -x"
 PYTEST_ARGS ?=
 
-.PHONY: run test bench lint typecheck check clean messages
+.PHONY: run test bench lint typecheck check clean messages messages-check
 
 run: $(VENV)/.installed-run
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py run_embedded
@@ -38,13 +38,28 @@ typecheck: $(VENV)/.installed-dev
 
 check: lint typecheck test
 
-# The Chinese catalogue: new messages of the code, then the compiled file
-# (needs gettext). Translate what `msgattrib --untranslated` lists, run again.
+# The Chinese catalogue: `make messages` adds the code's new messages and
+# compiles it (needs gettext); translate what `msgattrib --untranslated` lists
+# and run it again. `make messages-check` (CI) changes nothing: it fails when a
+# message has no Chinese or the compiled file is older than the .po.
+CATALOGUE = locale/zh_Hans/LC_MESSAGES/django
+MAKEMESSAGES = DEBUG=1 $(BIN)/python manage.py makemessages -l zh_Hans \
+	--no-obsolete -v0 -i ".venv/*" -i "bench/*" -i "tests/*" -i "var/*"
+
 messages: $(VENV)/.installed-dev
-	DEBUG=1 $(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete \
-		-i ".venv/*" -i "bench/*" -i "tests/*" -i "var/*"
-	msgfmt --check -o locale/zh_Hans/LC_MESSAGES/django.mo \
-		locale/zh_Hans/LC_MESSAGES/django.po
+	$(MAKEMESSAGES)
+	msgfmt --check -o $(CATALOGUE).mo $(CATALOGUE).po
+
+messages-check: $(VENV)/.installed-dev
+	@kept=$$(mktemp -d); cp $(CATALOGUE).po $$kept/django.po; \
+	msgfmt -o $$kept/django.mo $(CATALOGUE).po; \
+	$(MAKEMESSAGES); \
+	untranslated=$$(msgattrib --untranslated $(CATALOGUE).po | grep -c '^msgid '); \
+	cp $$kept/django.po $(CATALOGUE).po; \
+	if [ "$$untranslated" -gt 1 ]; then \
+		echo "$$((untranslated - 1)) messages have no Chinese: make messages"; exit 1; fi; \
+	cmp -s $$kept/django.mo $(CATALOGUE).mo || { \
+		echo "$(CATALOGUE).mo is older than its .po: make messages"; exit 1; }
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -35,7 +35,7 @@ def find_by_token(token: str) -> Invitation | None:
 
 def response_of(invitation: Invitation) -> SurveyResponse | None:
     """The invitation's answer, if any: no query when it was loaded with
-    select_related("response"), as every lookup here does."""
+    select_related("response"), as find_by_token does."""
     try:
         return invitation.response
     except SurveyResponse.DoesNotExist:

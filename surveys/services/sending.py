@@ -300,6 +300,7 @@ def lock_customers_of(invitation_ids: list[int]) -> None:
         "customer_id"
     )
     customers = Customer.objects.filter(id__in=customer_ids).order_by("id")
+    # Evaluated for its locks alone.
     list(customers.select_for_update(no_key=True).values_list("id", flat=True))
 
 
@@ -390,7 +391,7 @@ def write_refusals(
             )
 
 
-def deliver(invitation: Invitation, *, connection: BaseEmailBackend | None) -> None:
+def deliver(invitation: Invitation, *, connection: BaseEmailBackend) -> None:
     """Render and send; outside any transaction, since SMTP is slow and a
     rollback cannot unsend a mail."""
     try:
@@ -400,8 +401,7 @@ def deliver(invitation: Invitation, *, connection: BaseEmailBackend | None) -> N
         # the row must not wait in `sending` for its lease over and over.
         raise PermanentSendError(f"Could not render the mail: {error!r}") from error
     message.connection = connection
-    if connection is not None:
-        open_connection(connection)
+    open_connection(connection)
     try:
         message.send()
     except smtplib.SMTPResponseException as error:

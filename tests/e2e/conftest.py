@@ -6,7 +6,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -21,6 +20,8 @@ import redis
 from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.db import connection
+
+from tests.ports import free_port
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 NOT_SOURCE = shutil.ignore_patterns(
@@ -37,15 +38,9 @@ def fresh_checkout(tmp_path) -> Path:
     return checkout
 
 
-def find_free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def free_port() -> int:
-    return find_free_port()
+@pytest.fixture(name="free_port")
+def free_port_fixture() -> int:
+    return free_port()
 
 
 @pytest.fixture
@@ -209,6 +204,11 @@ class SmtpServer:
             copies[int(match[1])] += count
         return copies
 
+    def duplicates(self) -> int:
+        """Copies received beyond the first of each invitation's mail."""
+        copies = self.copies_by_invitation()
+        return sum(copies.values()) - len(copies)
+
 
 class RedisServer:
     """A redis-server of the test's own, so that the test can kill it and
@@ -334,7 +334,7 @@ def smtp_server(dispatch_stack) -> Iterator[SmtpServer]:
     log = logging.getLogger("mail.log")
     level = log.level
     log.setLevel(logging.WARNING)
-    server = SmtpServer(find_free_port())
+    server = SmtpServer(free_port())
     server.start()
     yield server
     server.stop()
@@ -343,7 +343,7 @@ def smtp_server(dispatch_stack) -> Iterator[SmtpServer]:
 
 @pytest.fixture
 def private_redis(dispatch_stack, tmp_path) -> Iterator[RedisServer]:
-    server = RedisServer(find_free_port(), tmp_path)
+    server = RedisServer(free_port(), tmp_path)
     server.start()
     yield server
     server.kill()

@@ -1,10 +1,11 @@
 import smtplib
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
 from aiosmtpd.controller import Controller
+
+from tests.ports import free_port
 
 
 @dataclass
@@ -33,12 +34,6 @@ class Sink:
             return self.reply
         self.messages.append(envelope.original_content)
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

@@ -263,6 +263,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "surveys.tasks.schedule_recurring_task",
         "schedule": 60 * 60,
     },
+    # Escalates cases past their deadline and re-queues alerts whose message
+    # was lost (the alert rows hold what is due).
+    "escalate-overdue-cases": {
+        "task": "feedback.tasks.escalate_task",
+        "schedule": 5 * 60,
+    },
+    "deliver-pending-alerts": {
+        "task": "feedback.tasks.deliver_pending_alerts_task",
+        "schedule": DISPATCH_INTERVAL_SECONDS,
+    },
 }
 
 # The survey loop (surveys/services). Durations are whole units, from the
@@ -286,13 +296,46 @@ SURVEY_MORNING_HOURS = (9, 11)
 # Requests per client per minute on the public survey pages.
 SURVEY_RATE_LIMIT_PER_MINUTE = env_int("SURVEY_RATE_LIMIT_PER_MINUTE", 60)
 
+# Closing the loop (feedback/services). First-contact deadlines by priority,
+# in clock hours, or in business hours (weekdays, CASE_BUSINESS_HOURS local
+# time in CASE_BUSINESS_TIME_ZONE, skipping the holidays listed in the admin).
+CASE_SLA_HOURS = {
+    "normal": env_int("CASE_SLA_NORMAL_HOURS", 48),
+    "urgent": env_int("CASE_SLA_URGENT_HOURS", 4),
+}
+CASE_SLA_BUSINESS_HOURS = env_bool("CASE_SLA_BUSINESS_HOURS", False)
+CASE_BUSINESS_HOURS = (
+    env_int("CASE_BUSINESS_START_HOUR", 9),
+    env_int("CASE_BUSINESS_END_HOUR", 18),
+)
+CASE_BUSINESS_TIME_ZONE = os.environ.get("CASE_BUSINESS_TIME_ZONE", TIME_ZONE)
+# An NPS answer at or below this (a strong detractor) makes the case urgent.
+CASE_URGENT_NPS_AT_MOST = env_int("CASE_URGENT_NPS_AT_MOST", 3)
+# Who gets a case when neither the customer nor the company has an owner
+# (round robin among the group's active members), and who hears escalations.
+CASE_FALLBACK_GROUP = os.environ.get("CASE_FALLBACK_GROUP", "Manager")
+CASE_ESCALATION_GROUP = os.environ.get("CASE_ESCALATION_GROUP", "Manager")
+CASE_MAX_ESCALATIONS = env_int("CASE_MAX_ESCALATIONS", 3)
+CASE_ESCALATION_INTERVAL_MINUTES = env_int("CASE_ESCALATION_INTERVAL_MINUTES", 60)
+# Days after closing before the recovery re-survey goes out.
+CASE_RECOVERY_DAYS = env_int("CASE_RECOVERY_DAYS", 7)
+# A Slack-compatible incoming webhook for a short line per new case (optional).
+CASE_CHAT_WEBHOOK_URL = os.environ.get("CASE_CHAT_WEBHOOK_URL", "").strip()
+if CASE_CHAT_WEBHOOK_URL and urlsplit(CASE_CHAT_WEBHOOK_URL).scheme not in {
+    "http",
+    "https",
+}:
+    raise ImproperlyConfigured("CASE_CHAT_WEBHOOK_URL must be an http(s) URL.")
+# An alert claimed longer ago than this belonged to a dead worker.
+CASE_ALERT_LEASE_SECONDS = env_int("CASE_ALERT_LEASE_SECONDS", 300)
+
 # Hooks: how a lower app announces an event to higher ones without importing
 # them (DESIGN.md). Each handler is called in the announcer's transaction.
 HOOKS: dict[str, list[str]] = {
     # customers → surveys: an interaction was logged or changed.
     "interaction_saved": ["surveys.services.scheduling.on_interaction_saved"],
     # surveys → feedback: an answer was recorded or changed (close-the-loop).
-    "response_recorded": [],
+    "response_recorded": ["feedback.services.cases.on_response_recorded"],
 }
 
 REST_FRAMEWORK = {
@@ -331,6 +374,8 @@ SPECTACULAR_SETTINGS = {
         "ChannelEnum": "customers.models.Channel",
         "StatusEnum": "customers.models.Interaction.Status",
         "InvitationStatusEnum": "surveys.models.Invitation.Status",
+        # Surveys and case events both have a kind; the surveys' keeps its name.
+        "CaseEventKindEnum": "feedback.models.CaseEvent.Kind",
     },
 }
 

@@ -5,7 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import Customer
+from customers.models import Channel, Customer, Interaction
 from surveys.models import Invitation, SurveyResponse
 
 
@@ -26,12 +26,53 @@ class RootCause(models.Model):
         return self.name
 
 
+class StaffPreference(models.Model):
+    """A staff member's own settings: the language of their mail."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="preference",
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+    )
+
+    class Meta:
+        verbose_name = _("staff preference")
+        verbose_name_plural = _("staff preferences")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class Holiday(models.Model):
+    """A day the business-hours deadline clock does not count."""
+
+    date = models.DateField(_("date"), unique=True)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.name}".strip()
+
+
 class CaseQuerySet(models.QuerySet["Case"]):
     def unresolved(self) -> "CaseQuerySet":
         return self.exclude(status=Case.Status.CLOSED)
 
     def overdue(self, now: datetime) -> "CaseQuerySet":
-        return self.unresolved().filter(due_at__lt=now)
+        """Waiting for a first contact past its deadline: contacting the
+        customer stops the clock."""
+        return self.filter(status=Case.Status.OPEN, due_at__lt=now)
 
 
 class Case(models.Model):
@@ -50,6 +91,13 @@ class Case(models.Model):
         OPEN = "open", _("Open")
         CONTACTED = "contacted", _("Contacted")
         CLOSED = "closed", _("Closed")
+
+    class AssignmentRule(models.TextChoices):
+        CUSTOMER_OWNER = "customer_owner", _("The customer's owner")
+        COMPANY_OWNER = "company_owner", _("The company's owner")
+        ROUND_ROBIN = "round_robin", _("Round robin")
+        BY_HAND = "by_hand", _("By hand")
+        NOBODY = "", _("Nobody to assign")
 
     class Outcome(models.TextChoices):
         PENDING = "", _("Not known yet")
@@ -71,6 +119,16 @@ class Case(models.Model):
         on_delete=models.PROTECT,
         related_name="cases",
     )
+    # What led to it: the answered interaction, or the one a case was opened
+    # from by hand.
+    interaction = models.ForeignKey(
+        Interaction,
+        verbose_name=_("interaction"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
     priority = models.CharField(
         _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
@@ -88,9 +146,25 @@ class Case(models.Model):
         on_delete=models.SET_NULL,
         related_name="owned_cases",
     )
+    assignment_rule = models.CharField(
+        _("assigned by"),
+        max_length=20,
+        choices=AssignmentRule.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
     due_at = models.DateTimeField(_("first contact due"), null=True, blank=True)
     first_contact_at = models.DateTimeField(
         _("first contact at"), null=True, blank=True
+    )
+    contact_channel = models.CharField(
+        _("contacted by"),
+        max_length=20,
+        choices=Channel.choices,
+        blank=True,
+        default="",
+        db_default="",
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     root_cause = models.ForeignKey(
@@ -105,6 +179,7 @@ class Case(models.Model):
     escalation_level = models.PositiveSmallIntegerField(
         _("escalation level"), default=0
     )
+    escalated_at = models.DateTimeField(_("last escalated at"), null=True, blank=True)
     recovery_invitation = models.OneToOneField(
         Invitation,
         verbose_name=_("recovery survey"),
@@ -143,6 +218,13 @@ class Case(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.get_reason_display()} — {self.customer}"
 
+    def is_overdue(self, now: datetime) -> bool:
+        return (
+            self.status == self.Status.OPEN
+            and self.due_at is not None
+            and self.due_at < now
+        )
+
 
 class CaseEvent(models.Model):
     """The case's timeline and audit trail. A null actor is the system."""
@@ -155,6 +237,7 @@ class CaseEvent(models.Model):
         ESCALATED = "escalated", _("Escalated")
         CLOSED = "closed", _("Closed")
         REOPENED = "reopened", _("Reopened")
+        RECOVERY_ANSWERED = "recovery_answered", _("Recovery survey answered")
 
     case = models.ForeignKey(
         Case,
@@ -185,3 +268,64 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class Alert(models.Model):
+    """The outbox of case alerts: one row per case event, channel and
+    recipient, written in the event's transaction and delivered by a task.
+    The unique constraints are what make an alert go out once per event."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+        CHAT = "chat", _("Chat webhook")
+
+    event = models.ForeignKey(
+        CaseEvent,
+        verbose_name=_("case event"),
+        on_delete=models.CASCADE,
+        related_name="alerts",
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="case_alerts",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # When a worker may try (again). Claiming a row moves it a lease ahead, so
+    # a claim of a dead worker runs out by itself; null once sent or given up.
+    next_attempt_at = models.DateTimeField(
+        _("next attempt at"), null=True, blank=True, default=timezone.now
+    )
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "channel", "recipient"],
+                condition=models.Q(recipient__isnull=False),
+                name="alert_once_per_recipient",
+            ),
+            models.UniqueConstraint(
+                fields=["event", "channel"],
+                condition=models.Q(recipient__isnull=True),
+                name="alert_once_per_channel",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(next_attempt_at__isnull=False),
+                name="alert_due_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} → {self.recipient or '#'}: {self.event}"

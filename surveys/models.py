@@ -131,6 +131,16 @@ class Survey(models.Model):
         default=24,
         validators=[MaxValueValidator(365 * 24)],
     )
+    # Blank: the kind's negative band (NPS 0–6, CSAT 1–2, CES 1–3).
+    case_at_most = models.PositiveSmallIntegerField(
+        _("open a case at or below"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "An answer at or below this score opens a follow-up case. Blank: the "
+            "negative band (NPS 0–6, CSAT 1–2, CES 1–3)."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -153,6 +163,28 @@ class Survey(models.Model):
     @property
     def scale(self) -> range:
         return scale_of(self.kind)
+
+    @property
+    def case_threshold(self) -> int:
+        """The highest score that opens a case."""
+        if self.case_at_most is not None:
+            return self.case_at_most
+        return SCALES[self.kind][3]
+
+    def clean(self) -> None:
+        super().clean()
+        if self.case_at_most is not None and self.kind in SCALES:
+            low, high, _positive, _negative = SCALES[self.kind]
+            if not low <= self.case_at_most < high:
+                raise ValidationError(
+                    {
+                        "case_at_most": _(
+                            "Choose a score from %(low)s to %(below)s for this "
+                            "kind, or leave it blank."
+                        )
+                        % {"low": low, "below": high - 1}
+                    }
+                )
 
 
 class InvitationQuerySet(models.QuerySet["Invitation"]):
@@ -251,6 +283,11 @@ class Invitation(models.Model):
     # What the invitation is for beyond an interaction, unique per survey and
     # customer: "recurring:2026-11-24" makes a recurring run safe to repeat.
     occasion = models.CharField(_("occasion"), max_length=50, blank=True)
+    # A recovery re-survey after a closed case goes out whatever the throttle
+    # says (never to someone who opted out).
+    is_throttle_exempt = models.BooleanField(
+        _("exempt from the throttle"), default=False, db_default=False
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

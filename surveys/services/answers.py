@@ -148,6 +148,8 @@ def record_locked(
     response.score, response.comment = score, new_comment
     response.band = band_for(response.kind, score)
     response.save(update_fields=["score", "comment", "band", "updated_at"])
+    # Loaded already: the hook's handlers read them without a query.
+    response.invitation, response.survey = invitation, invitation.survey
     hooks.announce("response_recorded", response=response, created=False)
     return Recorded(response, created=False, changed=True)
 

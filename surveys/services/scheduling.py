@@ -22,7 +22,12 @@ from django.utils import timezone
 from customers.models import Customer, Interaction
 from surveys import tokens
 from surveys.models import Invitation, Survey
-from surveys.services.eligibility import Contact, ContactHistory, suppression_reason
+from surveys.services.eligibility import (
+    Contact,
+    ContactHistory,
+    person_reason,
+    suppression_reason,
+)
 
 Reason = Invitation.SuppressedReason
 Status = Invitation.Status
@@ -107,6 +112,35 @@ def plan_invitation(
     if invitation is not None and not reason:
         history.add(customer.pk, Contact(invitation.pk, survey.pk, due))
     return invitation
+
+
+def schedule_recovery(
+    *, survey: Survey, customer: Customer, occasion: str, due: datetime, now: datetime
+) -> Invitation | None:
+    """The re-survey after a closed case: exempt from the throttle (the
+    customer is expecting it), never to someone who may not be asked. None
+    when it was already written for this occasion."""
+    reason = person_reason(customer)
+    return save_unless_duplicate(
+        new_invitation(
+            survey=survey,
+            customer=customer,
+            occasion=occasion,
+            created_at=now,
+            status=Status.SUPPRESSED if reason else Status.SCHEDULED,
+            suppressed_reason=reason,
+            scheduled_for=None if reason else due,
+            is_throttle_exempt=True,
+        )
+    )
+
+
+def cancel_scheduled(invitation_id: int, *, why: str, now: datetime) -> bool:
+    """Withdraw a mail that has not gone out yet; False when it had."""
+    withdrawn = Invitation.objects.filter(
+        id=invitation_id, status=Status.SCHEDULED
+    ).update(status=Status.CANCELLED, last_error=why, updated_at=now)
+    return withdrawn == 1
 
 
 # After an interaction

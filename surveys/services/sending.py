@@ -351,7 +351,7 @@ def refusal(invitation: Invitation, *, history: ContactHistory, now: datetime) -
     if not survey.is_active and not is_reminder:
         return "cancelled"
     reason = person_reason(invitation.customer, invitation.interaction)
-    if reason or is_reminder:
+    if reason or is_reminder or invitation.is_throttle_exempt:
         return reason
     return history.throttle_reason(
         customer_id=invitation.customer_id,

@@ -1,0 +1,185 @@
+"""Case alerts: the owner's mail, the managers' escalation mail and a short
+line in a chat channel (a Slack-compatible incoming webhook).
+
+`queue` writes Alert rows in the transaction of the case event they announce
+and asks a task to deliver them after the commit; the rows' unique
+constraints mean one alert per event, channel and recipient, and the claim in
+`deliver` means one delivery at a time. A worker that dies after the mail
+server accepted an alert and before marking it sent causes one duplicate
+(same Message-ID); every other failure is retried with a backoff.
+"""
+
+import functools
+import json
+import smtplib
+import urllib.error
+import urllib.request
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from crm import emails
+from feedback import tasks
+from feedback.models import Alert, Case, CaseEvent, StaffPreference
+
+# 12 attempts with the backoff below span about a day.
+MAX_ATTEMPTS = 12
+MAX_BACKOFF = timedelta(hours=4)
+CHAT_TIMEOUT_SECONDS = 10
+
+
+class ChatError(Exception):
+    pass
+
+
+def queue(event: CaseEvent, *, recipients: Iterable[User], chat: bool = False) -> None:
+    """Alerts for `event`: a mail to each recipient with an address, and a
+    chat line when `chat` and a webhook is configured."""
+    now = event.created_at
+    rows = [
+        Alert(event=event, channel=Alert.Channel.EMAIL, recipient=user, created_at=now)
+        for user in recipients
+        if user.email and user.is_active
+    ]
+    if chat and settings.CASE_CHAT_WEBHOOK_URL:
+        rows.append(Alert(event=event, channel=Alert.Channel.CHAT, created_at=now))
+    if not rows:
+        return
+    ids = [alert.pk for alert in Alert.objects.bulk_create(rows)]
+    for alert_id in ids:
+        transaction.on_commit(
+            functools.partial(tasks.deliver_alert_task.delay, alert_id)
+        )
+
+
+def queue_due(*, now: datetime, limit: int = 1000) -> int:
+    """Ask for delivery of alerts whose time has come: a retry after a failure,
+    a claim of a dead worker, or a task message that was lost."""
+    due = (
+        Alert.objects.filter(sent_at__isnull=True, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("id", flat=True)[:limit]
+    )
+    ids = list(due)
+    for alert_id in ids:
+        tasks.deliver_alert_task.delay(alert_id)
+    return len(ids)
+
+
+def backoff(attempts: int) -> timedelta:
+    seconds = settings.SURVEY_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)
+    return min(timedelta(seconds=seconds), MAX_BACKOFF)
+
+
+def deliver(alert_id: int, *, now: datetime) -> str:
+    """Send one alert unless it was sent or someone is sending it."""
+    lease = timedelta(seconds=settings.CASE_ALERT_LEASE_SECONDS)
+    claimed = Alert.objects.filter(
+        id=alert_id, sent_at__isnull=True, next_attempt_at__lte=now
+    ).update(next_attempt_at=now + lease, attempts=F("attempts") + 1)
+    if not claimed:
+        return "not due"
+    alert = Alert.objects.select_related(
+        "recipient__preference",
+        "event__case__customer",
+        "event__case__owner",
+        "event__case__response",
+        "event__case__interaction__touchpoint",
+    ).get(id=alert_id)
+    # Outside any transaction: a mail server or a chat service can be slow,
+    # and nothing here can be rolled back once sent.
+    try:
+        if alert.channel == Alert.Channel.CHAT:
+            post_to_chat(alert)
+        else:
+            send_mail(alert)
+    except (smtplib.SMTPException, OSError, ChatError) as error:
+        again = (
+            None if alert.attempts >= MAX_ATTEMPTS else now + backoff(alert.attempts)
+        )
+        Alert.objects.filter(id=alert_id).update(
+            next_attempt_at=again, last_error=f"{type(error).__name__}: {error}"[:2000]
+        )
+        return "failed"
+    Alert.objects.filter(id=alert_id).update(
+        sent_at=timezone.now(), next_attempt_at=None, last_error=""
+    )
+    return "sent"
+
+
+def case_link(case: Case) -> str:
+    return settings.SITE_URL + reverse("admin:feedback_case_change", args=[case.pk])
+
+
+def language_of(user: User) -> str:
+    try:
+        return user.preference.language
+    except StaffPreference.DoesNotExist:
+        return settings.LANGUAGE_CODE
+
+
+def send_mail(alert: Alert) -> None:
+    event, recipient = alert.event, alert.recipient
+    if recipient is None or not recipient.email:
+        raise ValueError("A mail alert needs a recipient with an address.")
+    case = event.case
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(">") or "touchloop"
+    emails.send(
+        "case_alert",
+        to=recipient.email,
+        language=language_of(recipient),
+        context={
+            "brand": settings.BRAND_NAME,
+            "event": event,
+            "kind": event.kind,
+            "case": case,
+            "customer": case.customer,
+            "response": case.response,
+            "interaction": case.interaction,
+            "recipient": recipient,
+            "link": case_link(case),
+            "level": event.data.get("level"),
+        },
+        headers={"Message-ID": f"<case-alert-{alert.pk}@{domain}>"},
+    )
+
+
+def chat_text(case: Case) -> str:
+    """One line, in the site's language: chat channels are shared."""
+    with translation.override(settings.LANGUAGE_CODE):
+        parts = [
+            f"Case #{case.pk} ({case.get_reason_display()}, "
+            f"{case.get_priority_display()}): {case.customer}"
+        ]
+        if case.response is not None:
+            parts.append(f"scored {case.response.score}")
+            if case.response.comment:
+                parts.append(f"“{case.response.comment[:140]}”")
+        parts.append(f"owner: {case.owner or 'nobody'}")
+        return " — ".join(parts) + f" {case_link(case)}"
+
+
+def post_to_chat(alert: Alert) -> None:
+    body = json.dumps({"text": chat_text(alert.event.case)}).encode()
+    # The URL is an http(s) one: settings.py refuses any other scheme.
+    request = urllib.request.Request(  # noqa: S310
+        settings.CASE_CHAT_WEBHOOK_URL,
+        data=body,
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(  # noqa: S310
+            request, timeout=CHAT_TIMEOUT_SECONDS
+        ) as reply:
+            status = reply.status
+    except urllib.error.HTTPError as error:
+        raise ChatError(f"the webhook answered {error.code}") from error
+    if not 200 <= status < 300:
+        raise ChatError(f"the webhook answered {status}")

@@ -326,6 +326,9 @@ if CASE_CHAT_WEBHOOK_URL and urlsplit(CASE_CHAT_WEBHOOK_URL).scheme not in {
     "https",
 }:
     raise ImproperlyConfigured("CASE_CHAT_WEBHOOK_URL must be an http(s) URL.")
+# A new case's alert waits this long, so that the comment the customer types
+# after the one-click score is in it.
+CASE_ALERT_DELAY_SECONDS = env_int("CASE_ALERT_DELAY_SECONDS", 120)
 # An alert claimed longer ago than this belonged to a dead worker.
 CASE_ALERT_LEASE_SECONDS = env_int("CASE_ALERT_LEASE_SECONDS", 300)
 
@@ -375,6 +378,7 @@ SPECTACULAR_SETTINGS = {
         "StatusEnum": "customers.models.Interaction.Status",
         "InvitationStatusEnum": "surveys.models.Invitation.Status",
         # Surveys and case events both have a kind; the surveys' keeps its name.
+        "KindEnum": "surveys.models.Kind",
         "CaseEventKindEnum": "feedback.models.CaseEvent.Kind",
     },
 }

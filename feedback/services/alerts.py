@@ -38,17 +38,38 @@ class ChatError(Exception):
     pass
 
 
-def queue(event: CaseEvent, *, recipients: Iterable[User], chat: bool = False) -> None:
+def queue(
+    event: CaseEvent,
+    *,
+    recipients: Iterable[User],
+    chat: bool = False,
+    delay: timedelta = timedelta(0),
+) -> None:
     """Alerts for `event`: a mail to each recipient with an address, and a
-    chat line when `chat` and a webhook is configured."""
+    chat line when `chat` and a webhook is configured, due after `delay`
+    (the sweep sends what the first task found not due yet)."""
     now = event.created_at
+    due = now + delay
     rows = [
-        Alert(event=event, channel=Alert.Channel.EMAIL, recipient=user, created_at=now)
+        Alert(
+            event=event,
+            channel=Alert.Channel.EMAIL,
+            recipient=user,
+            created_at=now,
+            next_attempt_at=due,
+        )
         for user in recipients
         if user.email and user.is_active
     ]
     if chat and settings.CASE_CHAT_WEBHOOK_URL:
-        rows.append(Alert(event=event, channel=Alert.Channel.CHAT, created_at=now))
+        rows.append(
+            Alert(
+                event=event,
+                channel=Alert.Channel.CHAT,
+                created_at=now,
+                next_attempt_at=due,
+            )
+        )
     if not rows:
         return
     ids = [alert.pk for alert in Alert.objects.bulk_create(rows)]

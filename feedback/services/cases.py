@@ -160,7 +160,12 @@ def log(
 
 
 def note_assignment(
-    case: Case, *, previous: User | None, actor: Actor | None, now: datetime
+    case: Case,
+    *,
+    previous: User | None,
+    actor: Actor | None,
+    now: datetime,
+    delay: timedelta = timedelta(0),
 ) -> None:
     """The ASSIGNED event, and the new owner's alert (not when they assigned
     the case to themselves)."""
@@ -176,7 +181,7 @@ def note_assignment(
         },
     )
     if case.owner is not None and case.owner_id != getattr(actor, "pk", None):
-        alerts.queue(event, recipients=[case.owner])
+        alerts.queue(event, recipients=[case.owner], delay=delay)
 
 
 # Opening
@@ -198,19 +203,32 @@ def on_response_recorded(*, response: SurveyResponse, created: bool) -> None:
             return
     existing = None if created else Case.objects.filter(response=response).first()
     if existing is not None:
-        log(
-            existing,
-            Event.NOTE,
-            actor=None,
-            now=now,
-            note=_("The customer changed the answer to %(score)s.")
-            % {"score": response.score},
-            data={"score": response.score, "comment": response.comment},
-        )
+        note_changed_answer(existing, response=response, now=now)
         return
     reason = reason_for(response)
     if reason:
         open_for_response(response, reason=reason, now=now)
+
+
+def note_changed_answer(case: Case, *, response: SurveyResponse, now: datetime) -> None:
+    """A changed answer goes on the timeline; a comment added after the
+    one-click score can make the case urgent, with the deadline that goes
+    with it."""
+    log(
+        case,
+        Event.NOTE,
+        actor=None,
+        now=now,
+        note=_("The customer changed the answer to %(score)s.")
+        % {"score": response.score},
+        data={"score": response.score, "comment": response.comment},
+    )
+    urgent = Case.Priority.URGENT
+    if case.priority != urgent and priority_for(response) == urgent:
+        case.priority = urgent
+        if case.status == Status.OPEN:
+            case.due_at = deadlines.first_contact_due(case.created_at, priority=urgent)
+        case.save(update_fields=["priority", "due_at", "updated_at"])
 
 
 def open_for_response(response: SurveyResponse, *, reason: str, now: datetime) -> Case:
@@ -262,9 +280,11 @@ def create_case(
         note=note,
         data={"reason": reason, "priority": priority, **(data or {})},
     )
-    alerts.queue(opened, recipients=[], chat=True)
+    # An answer's alerts wait for the comment that often follows the score.
+    delay = timedelta(seconds=settings.CASE_ALERT_DELAY_SECONDS if response else 0)
+    alerts.queue(opened, recipients=[], chat=True, delay=delay)
     if owner is not None:
-        note_assignment(case, previous=None, actor=actor, now=now)
+        note_assignment(case, previous=None, actor=actor, now=now, delay=delay)
     return case
 
 

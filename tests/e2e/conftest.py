@@ -1,4 +1,5 @@
 import contextlib
+import email.message
 import email.parser
 import email.policy
 import logging
@@ -13,6 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import cast
 from urllib.parse import quote
 
 import pytest
@@ -151,6 +153,7 @@ class CountingHandler:
         self.lock = threading.Lock()
         self.by_recipient: Counter[str] = Counter()
         self.by_message_id: Counter[str] = Counter()
+        self.messages: list[tuple[list[str], bytes]] = []
         self.on_received: Callable[[int], None] | None = None
         self.parser = email.parser.BytesHeaderParser(policy=email.policy.default)
 
@@ -159,6 +162,7 @@ class CountingHandler:
         with self.lock:
             self.by_message_id[str(headers["Message-ID"]).strip()] += 1
             self.by_recipient.update(envelope.rcpt_tos)
+            self.messages.append((list(envelope.rcpt_tos), envelope.content))
             total = sum(self.by_message_id.values())
         if self.on_received is not None:
             self.on_received(total)
@@ -191,6 +195,17 @@ class SmtpServer:
     def received(self) -> int:
         with self.handler.lock:
             return sum(self.handler.by_message_id.values())
+
+    def messages_to(self, address: str) -> list[email.message.EmailMessage]:
+        """The mails received for `address`, parsed, oldest first."""
+        parser = email.parser.BytesParser(policy=email.policy.default)
+        with self.handler.lock:
+            received = list(self.handler.messages)
+        return [
+            cast(email.message.EmailMessage, parser.parsebytes(content))
+            for recipients, content in received
+            if address in recipients
+        ]
 
     def copies_by_invitation(self) -> Counter[int]:
         """How many copies of each invitation's first mail arrived, by id."""

@@ -37,6 +37,12 @@ def frozen():
         yield traveller
 
 
+@pytest.fixture(autouse=True)
+def no_delay(settings):
+    """Alerts due at once, but in the test of the delay itself."""
+    settings.CASE_ALERT_DELAY_SECONDS = 0
+
+
 @pytest.fixture
 def queued(monkeypatch):
     ids: list[int] = []
@@ -66,7 +72,7 @@ def text_of(message: Message) -> str:
     raise AssertionError("no text part")
 
 
-def detractor_answer(owner, comment="Nobody called me back"):
+def detractor_answer(owner, comment: str | None = "Nobody called me back"):
     interaction = InteractionFactory.create(
         customer=CustomerFactory.create(
             name="Ada Lovelace", email="ada@example.com", owner=owner
@@ -264,3 +270,19 @@ def test_a_failing_chat_webhook_is_retried(owner, chat, queued, smtp_server):
     chat_alert.refresh_from_db()
     assert chat_alert.last_error == "ChatError: the webhook answered 500"
     assert chat_alert.next_attempt_at == NOW + timedelta(seconds=60)
+
+
+def test_a_new_cases_alert_waits_for_the_comment_typed_after_the_score(
+    owner, smtp_server, settings
+):
+    settings.CASE_ALERT_DELAY_SECONDS = 120
+    case = detractor_answer(owner, comment=None)
+    alert_id = mail_alert()
+    assert alerts.deliver(alert_id, now=NOW) == "not due"
+
+    answers.record_response(
+        case.response.invitation, score=2, comment="Nobody called me back"
+    )
+    assert alerts.deliver(alert_id, now=NOW + timedelta(seconds=120)) == "sent"
+
+    assert "Comment: Nobody called me back" in text_of(parsed(smtp_server.messages[0]))

@@ -174,6 +174,17 @@ def test_the_same_answer_recorded_twice_opens_one_case():
     assert list(notes) == [{"score": 1, "comment": "Still bad"}]
 
 
+def test_an_angry_comment_after_the_score_makes_the_case_urgent():
+    invitation = sent("nps")
+    answer(invitation, 5)
+    assert case_of(invitation).due_at == NOW + timedelta(hours=48)
+
+    answer(invitation, 5, "Unacceptable, I am cancelling")
+
+    case = case_of(invitation)
+    assert (case.priority, case.due_at) == ("urgent", NOW + timedelta(hours=4))
+
+
 def test_an_answer_changed_to_negative_opens_its_case():
     invitation = sent("csat")
     answer(invitation, 5)

@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 BENCH_CUSTOMERS ?= 10000
+BENCH_CASES ?= 100000
 # Extra arguments for pytest, e.g. make test PYTEST_ARGS="-k api -x"
 PYTEST_ARGS ?=
 
@@ -25,7 +26,7 @@ BENCH_ENV = DATABASE_URL="$(BENCH_DATABASE_URL)" SECRET_KEY=$${SECRET_KEY:-bench
 BENCH_INVITATIONS ?= 100000
 BENCH_SECONDS ?= 10
 bench: $(VENV)/.installed-dev
-	$(BENCH_ENV) $(BIN)/python bench/run.py --customers $(BENCH_CUSTOMERS)
+	$(BENCH_ENV) $(BIN)/python bench/run.py --customers $(BENCH_CUSTOMERS) --cases $(BENCH_CASES)
 	$(BENCH_ENV) $(BIN)/python bench/dispatch.py --invitations $(BENCH_INVITATIONS)
 	$(BENCH_ENV) $(BIN)/python bench/answer_page.py --seconds $(BENCH_SECONDS)
 

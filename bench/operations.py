@@ -102,9 +102,39 @@ def admin_customer_page(env: Env) -> HttpResponseBase:
     return env.get(f"/admin/customers/customer/{env.customer.pk}/change/")
 
 
+@operation("admin: case list")
+def admin_case_list(env: Env) -> HttpResponseBase:
+    return env.get("/admin/feedback/case/")
+
+
+@operation("admin: overdue cases")
+def admin_overdue_cases(env: Env) -> HttpResponseBase:
+    return env.get("/admin/feedback/case/", overdue="1")
+
+
+@operation("admin: home, everyone's open cases")
+def admin_home(env: Env) -> HttpResponseBase:
+    return env.get("/admin/")
+
+
 @operation("api: customer list")
 def api_customer_list(env: Env) -> HttpResponseBase:
     return env.get("/api/v1/customers/")
+
+
+@operation("api: case list, 50 a page")
+def api_case_list(env: Env) -> HttpResponseBase:
+    return env.get("/api/v1/cases/", page_size=50)
+
+
+@operation("api: case list, 500 a page")
+def api_case_list_long(env: Env) -> HttpResponseBase:
+    return env.get("/api/v1/cases/", page_size=500)
+
+
+@operation("api: overdue cases")
+def api_overdue_cases(env: Env) -> HttpResponseBase:
+    return env.get("/api/v1/cases/", overdue="true")
 
 
 @operation("api: create interaction", expect=201)

@@ -5,7 +5,8 @@
 Runs against whatever DATABASE_URL points at (`make bench` sets it from
 BENCH_DATABASE_URL; SQLite under var/ when unset), never a test database.
 With fewer customers than --customers (default: env
-BENCH_CUSTOMERS, else 10,000) it runs `seed_bench` first. Each operation in
+BENCH_CUSTOMERS, else 10,000) or fewer cases than --cases (BENCH_CASES, else
+100,000) it runs `seed_bench` first. Each operation in
 bench/operations.py runs a few times to warm up, then --iterations times,
 timed one by one; the table shows the median and 95th percentile, and the
 queries per request. "api: create interaction" adds rows (subject "Benchmark
@@ -58,6 +59,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="seed up to this many customers first (default: $BENCH_CUSTOMERS "
         "or 10000)",
     )
+    parser.add_argument(
+        "--cases",
+        type=int,
+        default=int(os.environ.get("BENCH_CASES") or 100_000),
+        help="then top the cases up to this many (default: $BENCH_CASES or 100000)",
+    )
     parser.add_argument("--iterations", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument(
@@ -83,11 +90,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from bench import operations, report
     from customers.models import Customer
+    from feedback.models import Case
 
-    if Customer.objects.count() < args.customers:
-        call_command("seed_bench", customers=args.customers)
+    call_command("seed_bench", customers=args.customers, cases=args.cases)
     env = make_env()
     rows = Customer.objects.count()
+    case_rows = Case.objects.count()
     chosen = [
         op
         for op in operations.OPERATIONS
@@ -96,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     database = connection.settings_dict["NAME"]
     print(
         f"Touchloop benchmarks: {connection.vendor} {database}, {rows:,} customers, "
+        f"{case_rows:,} cases, "
         f"{args.iterations} iterations after {args.warmup} warm-up runs; "
         f"search: {env.search!r}, customer #{env.customer.pk}"
     )

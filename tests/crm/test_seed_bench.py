@@ -120,3 +120,17 @@ def test_every_bench_row_passes_model_validation():
     for model in MODELS:
         for row in model._default_manager.all():
             row.full_clean()
+
+
+def test_cases_are_topped_up_by_hand_to_the_number_asked():
+    seed_bench(50)
+    from_answers = Case.objects.count()
+
+    call_command("seed_bench", customers=50, cases=from_answers + 30, stdout=StringIO())
+    call_command("seed_bench", customers=50, cases=from_answers + 30, stdout=StringIO())
+
+    manual = Case.objects.filter(reason="manual")
+    assert manual.count() == 30
+    assert Case.objects.count() == from_answers + 30
+    assert not manual.filter(status="closed", root_cause=None).exists()
+    assert set(manual.values_list("assignment_rule", flat=True)) == {"customer_owner"}

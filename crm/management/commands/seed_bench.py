@@ -84,8 +84,45 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--customers", type=int, default=10_000)
+        parser.add_argument(
+            "--cases",
+            type=int,
+            default=0,
+            help="then add cases opened by hand to random benchmark customers "
+            "until there are at least this many cases",
+        )
 
-    def handle(self, *args: Any, customers: int, **options: Any) -> None:
+    def handle(self, *args: Any, customers: int, cases: int, **options: Any) -> None:
+        self.seed_customers(customers)
+        if cases:
+            self.top_up_cases(cases)
+
+    def top_up_cases(self, wanted: int) -> None:
+        started = time.monotonic()
+        present = Case.objects.count()
+        if present >= wanted:
+            self.stdout.write(f"seed_bench: {present:,} cases already present.")
+            return
+        with transaction.atomic():
+            catalog = Catalog(now=timezone.now())
+            lock_tables()
+            batch = Batch(catalog, random.Random(SEED + present), next_ids())
+            people = list(
+                Customer.objects.filter(
+                    external_id__startswith=CUSTOMER_PREFIX
+                ).values_list("id", "owner_id", "created_at")
+            )
+            for _ in range(wanted - present):
+                batch.manual_case(*batch.rng.choice(people))
+            write_rows(Case, batch.rows[Case])
+            move_sequences()
+        analyze()
+        self.stdout.write(
+            f"seed_bench: added {wanted - present:,} cases opened by hand in "
+            f"{time.monotonic() - started:.1f} s; {wanted:,} cases now."
+        )
+
+    def seed_customers(self, customers: int) -> None:
         started = time.monotonic()
         present = highest_index(Customer, CUSTOMER_PREFIX)
         if present >= customers:
@@ -474,11 +511,46 @@ class Batch:
             else Case.Priority.NORMAL,
             status=status,
             owner=person.owner,
+            assignment_rule=Case.AssignmentRule.CUSTOMER_OWNER,
             due_at=opened_at + seed_demo.CASE_SLA,
             first_contact_at=None if status == Case.Status.OPEN else contacted_at,
             closed_at=closed_at if closed else None,
             root_cause=root_cause if closed else None,
             resolution=resolutions["en"] if closed else "",
+            escalation_level=0,
+            outcome="",
+            created_at=opened_at,
+            updated_at=closed_at if closed else opened_at,
+        )
+
+    def manual_case(self, customer: int, owner: int, joined: datetime) -> None:
+        """A case opened by hand some time since the customer joined: mostly
+        closed, some contacted, some open and a few of those overdue."""
+        rng, now = self.rng, self.now
+        opened_at = joined + (now - joined) * rng.random()
+        contacted_at = opened_at + timedelta(hours=rng.uniform(1, 60))
+        closed_at = contacted_at + timedelta(days=rng.uniform(0.5, 6))
+        status = Case.Status.OPEN
+        if contacted_at < now and rng.random() < 0.9:
+            status = Case.Status.CONTACTED
+            if closed_at < now and rng.random() < 0.95:
+                status = Case.Status.CLOSED
+        closed = status == Case.Status.CLOSED
+        root_cause, _name = rng.choice(self.catalog.root_causes)
+        self.add(
+            Case,
+            response=None,
+            customer=customer,
+            reason=Case.Reason.MANUAL,
+            priority=Case.Priority.NORMAL,
+            status=status,
+            owner=owner,
+            assignment_rule=Case.AssignmentRule.CUSTOMER_OWNER,
+            due_at=opened_at + seed_demo.CASE_SLA,
+            first_contact_at=None if status == Case.Status.OPEN else contacted_at,
+            closed_at=closed_at if closed else None,
+            root_cause=root_cause if closed else None,
+            resolution="Handled by the benchmark." if closed else "",
             escalation_level=0,
             outcome="",
             created_at=opened_at,

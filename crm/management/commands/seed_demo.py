@@ -27,8 +27,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from crm import demo_data
-from customers.models import Company, Customer, Interaction, Stage, Touchpoint
-from feedback.models import Case, CaseEvent, RootCause
+from customers.models import (
+    Channel,
+    Company,
+    Customer,
+    Interaction,
+    Stage,
+    Touchpoint,
+)
+from feedback.models import Case, CaseEvent, RootCause, StaffPreference
 from surveys import tokens
 from surveys.models import Band, Invitation, Kind, Survey, SurveyResponse, band_for
 
@@ -161,6 +168,10 @@ def ensure_staff(password: str) -> dict[str, User]:
         user.set_password(password)
         user.save()
         user.groups.add(Group.objects.get(name=member.group))
+        # Case alerts go out in the staff member's language.
+        StaffPreference.objects.update_or_create(
+            user=user, defaults={"language": member.language}
+        )
         staff[member.username] = user
     return staff
 
@@ -590,6 +601,9 @@ class HistoryPlan:
             reason=Case.Reason.DETRACTOR if nps else Case.Reason.LOW_CSAT,
             priority=Case.Priority.URGENT if urgent else Case.Priority.NORMAL,
             owner=owner,
+            assignment_rule=Case.AssignmentRule.CUSTOMER_OWNER
+            if customer.owner
+            else Case.AssignmentRule.ROUND_ROBIN,
             due_at=due_at,
             created_at=opened_at,
         )
@@ -601,12 +615,13 @@ class HistoryPlan:
         )
         if stuck == 0 or contacted_at > self.now:
             if due_at < self.now:
-                case.escalation_level = 1
+                case.escalation_level, case.escalated_at = 1, due_at
                 events.append(
                     event(case, CaseEvent.Kind.ESCALATED, None, due_at, level=1)
                 )
             return
         case.status, case.first_contact_at = Case.Status.CONTACTED, contacted_at
+        case.contact_channel = rng.choice([Channel.PHONE, Channel.EMAIL])
         note = demo_data.CONTACT_NOTES[language]
         events.append(event(case, CaseEvent.Kind.CONTACTED, owner, contacted_at, note))
         if stuck == 1 or closed_at > self.now:

@@ -286,3 +286,15 @@ def test_a_new_cases_alert_waits_for_the_comment_typed_after_the_score(
     assert alerts.deliver(alert_id, now=NOW + timedelta(seconds=120)) == "sent"
 
     assert "Comment: Nobody called me back" in text_of(parsed(smtp_server.messages[0]))
+
+
+def test_an_alert_to_someone_who_left_is_dropped(owner, smtp_server):
+    detractor_answer(owner)
+    owner.is_active = False
+    owner.save()
+
+    assert alerts.deliver(mail_alert(), now=NOW) == "dropped"
+
+    alert = Alert.objects.get()
+    assert (alert.sent_at, alert.next_attempt_at) == (None, None)
+    assert smtp_server.messages == []

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.auth.models import AnonymousUser, PermissionsMixin, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -33,7 +33,7 @@ Rule = Case.AssignmentRule
 Event = CaseEvent.Kind
 Actor = AbstractBaseUser | AnonymousUser
 
-REASON_OF_KIND = {
+REASON_OF_KIND: dict[str, str] = {
     Kind.NPS: Reason.DETRACTOR,
     Kind.CSAT: Reason.LOW_CSAT,
     Kind.CES: Reason.HIGH_EFFORT,
@@ -83,16 +83,24 @@ def priority_for(response: SurveyResponse) -> str:
 # reopening and reassigning are for the case's owner and managers.
 
 
+def has_perm(user: Actor, permission: str) -> bool:
+    return (
+        isinstance(user, PermissionsMixin)
+        and user.is_active
+        and user.has_perm(permission)
+    )
+
+
 def is_manager(user: Actor) -> bool:
-    return bool(user.is_active and user.has_perm("feedback.change_case"))
+    return has_perm(user, "feedback.change_case")
 
 
 def may_view(user: Actor) -> bool:
-    return bool(user.is_active and user.has_perm("feedback.view_case"))
+    return has_perm(user, "feedback.view_case")
 
 
 def may_open(user: Actor) -> bool:
-    return bool(user.is_active and user.has_perm("feedback.add_case"))
+    return has_perm(user, "feedback.add_case")
 
 
 def may_work_on(user: Actor, case: Case) -> bool:
@@ -258,7 +266,7 @@ def create_case(
     note: str = "",
     data: dict[str, object] | None = None,
 ) -> Case:
-    rule = Rule.BY_HAND
+    rule: str = Rule.BY_HAND
     if owner is None:
         owner, rule = choose_owner(customer)
     case = Case.objects.create(

@@ -14,7 +14,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import cast
 from urllib.parse import quote
 
 import pytest
@@ -202,7 +201,7 @@ class SmtpServer:
         with self.handler.lock:
             received = list(self.handler.messages)
         return [
-            cast(email.message.EmailMessage, parser.parsebytes(content))
+            parser.parsebytes(content)
             for recipients, content in received
             if address in recipients
         ]

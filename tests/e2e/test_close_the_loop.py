@@ -148,7 +148,9 @@ def test_a_detractor_is_followed_up_until_the_customer_recovers(
         "the owner's alert", lambda: smtp_server.messages_to("oona@example.com")
     )
     assert alert["Subject"] == f"New case #{case.pk} for you: Ada Lovelace"
-    assert "Nobody called me back" in alert.get_body(("plain",)).get_content()
+    text = alert.get_body(("plain",))
+    assert text is not None
+    assert "Nobody called me back" in text.get_content()
 
     cases.record_contact(case, by=owner, channel="phone", note="Apologised")
     cases.close_case(
@@ -171,6 +173,7 @@ def test_a_detractor_is_followed_up_until_the_customer_recovers(
 
     case = wait_for("the recovered case", recovered)
     assert case.status == "closed"
+    assert case.recovery_invitation is not None
     assert case.recovery_invitation.response.score == 9
     assert Case.objects.count() == 1
     assert smtp_server.handler.by_recipient == {

@@ -2,10 +2,11 @@
 event, and come back after a failure."""
 
 import email
+import email.policy
 import json
 import threading
 from datetime import UTC, datetime, timedelta
-from email.message import Message
+from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -61,15 +62,22 @@ def mail_alert() -> int:
     return Alert.objects.get(channel="email").pk
 
 
-def parsed(raw: bytes) -> Message:
-    return email.message_from_bytes(raw)
+def parsed(raw: bytes) -> EmailMessage:
+    return email.message_from_bytes(
+        raw, _class=EmailMessage, policy=email.policy.default
+    )
 
 
-def text_of(message: Message) -> str:
-    for part in message.walk():
-        if part.get_content_type() == "text/plain":
-            return part.get_payload(decode=True).decode()
-    raise AssertionError("no text part")
+def text_of(message: EmailMessage) -> str:
+    body = message.get_body(("plain",))
+    assert body is not None
+    return str(body.get_content())
+
+
+def html_of(message: EmailMessage) -> str:
+    body = message.get_body(("html",))
+    assert body is not None
+    return str(body.get_content())
 
 
 def detractor_answer(owner, comment: str | None = "Nobody called me back"):
@@ -137,8 +145,7 @@ def test_the_alert_is_in_the_owners_language(owner, smtp_server, queued):
 
     alerts.deliver(mail_alert(), now=NOW)
 
-    html = parsed(smtp_server.messages[0]).get_payload()[1].get_payload(decode=True)
-    assert b'<html lang="zh-Hans">' in html
+    assert '<html lang="zh-Hans">' in html_of(parsed(smtp_server.messages[0]))
 
 
 def test_an_unreachable_mail_server_is_retried_with_a_backoff(

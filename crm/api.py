@@ -11,6 +11,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from customers import api as customers_api
+from feedback import api as feedback_api
 from surveys import api as surveys_api
 
 
@@ -45,3 +46,5 @@ router.register("interactions", customers_api.InteractionViewSet)
 router.register("surveys", surveys_api.SurveyViewSet)
 router.register("invitations", surveys_api.InvitationViewSet)
 router.register("responses", surveys_api.SurveyResponseViewSet)
+router.register("cases", feedback_api.CaseViewSet)
+router.register("root-causes", feedback_api.RootCauseViewSet)

@@ -11,12 +11,15 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from customers.admin import CustomerAdmin
 from customers.models import Customer
 from feedback.admin import CaseInline
+from feedback.services import cases
 from surveys import tasks
 from surveys.admin import InvitationInline, SurveyResponseInline
 from surveys.models import Survey
@@ -42,6 +45,23 @@ class CustomerPageAdmin(CustomerAdmin):
         CaseInline,
     ]
     actions = ["send_survey"]
+    readonly_fields = [*CustomerAdmin.readonly_fields, "open_case"]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or not cases.may_open(request.user):
+            return fieldsets
+        (name, options), *rest = fieldsets
+        return [(name, {**options, "fields": [*options["fields"], "open_case"]}), *rest]
+
+    @admin.display(description=_("case"))
+    def open_case(self, customer: Customer) -> str:
+        return format_html(
+            '<a href="{}?customer={}">{}</a>',
+            reverse("admin:feedback_case_add"),
+            customer.pk,
+            _("Open a case"),
+        )
 
     def has_send_survey_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("surveys.add_invitation")

@@ -1,28 +1,125 @@
+"""The case desk: the case page with its quick actions, the list of cases, the
+manual case form, and the settings of the case workflow (holidays, staff mail
+language, the alert outbox).
+
+Every change to a case goes through the case services (feedback/services/
+cases.py), which check who may make it and write the timeline; the admin
+only shows forms and reports what the services said.
+"""
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 
-from django.contrib import admin
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin import helpers, widgets
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
+from django.template.defaultfilters import truncatechars
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.functional import Promise
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.timesince import timeuntil
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from customers.admin import HistoryInline, ViewOnlyAdmin
-from feedback.models import Case, CaseEvent, CaseQuerySet, RootCause
+from customers.models import Channel, Interaction
+from feedback.models import (
+    Alert,
+    Case,
+    CaseEvent,
+    CaseQuerySet,
+    Holiday,
+    RootCause,
+    StaffPreference,
+)
+from feedback.services import cases
+from surveys.models import SurveyResponse
+
+Status = Case.Status
+UNRESOLVED = [Status.OPEN, Status.CONTACTED]
+# The case page shows this many of the customer's latest interactions and
+# answers; the changelists filtered by customer have the rest.
+RECENT_ROWS = 10
+# A bulk reassignment locks every chosen case in one transaction.
+MAX_BULK_REASSIGN = 1000
+
+
+def staff_name(user: User | None) -> str:
+    if user is None:
+        return str(_("Nobody"))
+    return user.get_full_name() or user.get_username()
+
+
+def active_staff() -> QuerySet[User]:
+    return User.objects.filter(is_active=True, is_staff=True).order_by("username")
+
+
+class StaffChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: User) -> str:
+        return staff_name(obj)
+
+
+class CustomerAutocomplete(widgets.AutocompleteSelect):
+    """Django's autocomplete looks the chosen value up as given, and a value
+    that is no id (typed into the URL or the POST) makes the page a 500."""
+
+    def optgroups(self, name: str, value: Any, attr: Any = None) -> Any:
+        ids = [item for item in value if str(item).isdecimal() and len(str(item)) < 19]
+        return super().optgroups(name, ids, attr)
+
+
+# Cases needing a first contact first, overdue ones at the top, then contacted
+# ones, closed ones last; each by deadline. "open" > "contacted" > "closed" as
+# text, and an index in this order (case_attention_idx) serves any page of it.
+URGENCY_ORDER = ["-status", "due_at", "id"]
+
+
+def describe_time_left(case: Case, *, now: datetime) -> str:
+    """Time to the first-contact deadline; a contact stops the clock."""
+    if case.status != Status.OPEN or case.due_at is None:
+        return "—"
+    if case.due_at < now:
+        overdue = timeuntil(now, case.due_at)
+        return format_html(
+            '<strong class="case-overdue">{}</strong>',
+            _("%(time)s overdue") % {"time": overdue},
+        )
+    return str(_("%(time)s left") % {"time": timeuntil(case.due_at, now)})
+
+
+# Filters
 
 
 class MyOpenCasesFilter(admin.SimpleListFilter):
-    title = _("mine")
+    title = _("my cases")
     parameter_name = "mine"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("open", str(_("My open cases")))]
+        return [("open", str(_("My open cases"))), ("all", str(_("All my cases")))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if self.value() == "open":
-            mine = cast(CaseQuerySet, queryset).filter(owner_id=request.user.pk)
-            return mine.unresolved()
+            return queryset.filter(owner_id=request.user.pk, status__in=UNRESOLVED)
+        if self.value() == "all":
+            return queryset.filter(owner_id=request.user.pk)
         return queryset
 
 
@@ -39,26 +136,241 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
-def describe_time_left(case: Case, *, now: Any) -> str:
-    if case.status == Case.Status.CLOSED or case.due_at is None:
-        return "—"
-    if case.due_at < now:
-        overdue = timeuntil(now, case.due_at)
-        return format_html(
-            '<strong style="color:#ba2121">{}</strong>', _("%s overdue") % overdue
-        )
-    return str(_("%s left") % timeuntil(case.due_at, now))
+class StatusFilter(admin.SimpleListFilter):
+    """The statuses, and "not closed" (open or contacted) for the work to do."""
+
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [
+            ("unresolved", str(_("Not closed"))),
+            *((value, str(label)) for value, label in Status.choices),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value == "unresolved":
+            return queryset.filter(status__in=UNRESOLVED)
+        if value in Status.values:
+            return queryset.filter(status=value)
+        return queryset
+
+
+# The quick actions of the case page
+
+
+class ContactForm(forms.Form):
+    channel = forms.ChoiceField(
+        label=_("channel"), choices=Channel.choices, initial=Channel.PHONE
+    )
+    at = forms.SplitDateTimeField(
+        label=_("when"),
+        required=False,
+        widget=widgets.AdminSplitDateTime,
+        help_text=_("Now, unless you reached the customer earlier."),
+    )
+    note = forms.CharField(
+        label=_("note"),
+        required=False,
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["at"].initial = timezone.now
+
+
+class CloseForm(forms.Form):
+    root_cause = forms.ModelChoiceField(
+        label=_("root cause"),
+        queryset=RootCause.objects.filter(is_active=True),
+        error_messages={"required": _("Choose the root cause.")},
+    )
+    resolution = forms.CharField(
+        label=_("resolution"),
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Say how the case was resolved.")},
+    )
+    recovery_days = forms.IntegerField(
+        label=_("re-survey after (days)"), required=False, min_value=0, max_value=365
+    )
+    skip_resurvey = forms.BooleanField(label=_("Do not re-survey"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["recovery_days"].initial = settings.CASE_RECOVERY_DAYS
+
+
+class ReopenForm(forms.Form):
+    note = forms.CharField(
+        label=_("why"),
+        required=False,
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class ReassignForm(forms.Form):
+    owner = StaffChoiceField(label=_("new owner"), queryset=active_staff())
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(
+        label=_("note"),
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Write the note.")},
+    )
+
+
+Perform = Callable[[Case, Any, dict[str, Any]], object]
+
+
+@dataclass(frozen=True)
+class QuickAction:
+    name: str
+    title: str | Promise
+    button: str | Promise
+    form_class: type[forms.Form]
+    perform: Perform
+    done: str | Promise
+    is_for: Callable[[Case], bool]
+    # Shown unfolded on the case page; the others are one click away.
+    is_main: bool = False
+
+
+def record_contact(case: Case, by: Any, data: dict[str, Any]) -> object:
+    return cases.record_contact(
+        case, by=by, channel=data["channel"], at=data["at"], note=data["note"]
+    )
+
+
+def close(case: Case, by: Any, data: dict[str, Any]) -> object:
+    return cases.close_case(
+        case,
+        by=by,
+        root_cause=data["root_cause"],
+        resolution=data["resolution"],
+        recovery_days=data["recovery_days"],
+        resurvey=not data["skip_resurvey"],
+    )
+
+
+def is_unresolved(case: Case) -> bool:
+    return case.status != Status.CLOSED
+
+
+def is_closed(case: Case) -> bool:
+    return case.status == Status.CLOSED
+
+
+QUICK_ACTIONS = {
+    action.name: action
+    for action in [
+        QuickAction(
+            name="contact",
+            is_main=True,
+            title=_("Record contact"),
+            button=_("Record contact"),
+            form_class=ContactForm,
+            perform=record_contact,
+            done=_("The contact was recorded."),
+            is_for=is_unresolved,
+        ),
+        QuickAction(
+            name="close",
+            is_main=True,
+            title=_("Close with root cause"),
+            button=_("Close the case"),
+            form_class=CloseForm,
+            perform=close,
+            done=_("The case was closed."),
+            is_for=is_unresolved,
+        ),
+        QuickAction(
+            name="reopen",
+            is_main=True,
+            title=_("Reopen"),
+            button=_("Reopen the case"),
+            form_class=ReopenForm,
+            perform=lambda case, by, data: cases.reopen_case(
+                case, by=by, note=data["note"]
+            ),
+            done=_("The case was reopened."),
+            is_for=is_closed,
+        ),
+        QuickAction(
+            name="reassign",
+            title=_("Reassign"),
+            button=_("Reassign"),
+            form_class=ReassignForm,
+            perform=lambda case, by, data: cases.assign_case(
+                case, owner=data["owner"], by=by
+            ),
+            done=_("The case was reassigned."),
+            is_for=lambda case: True,
+        ),
+        QuickAction(
+            name="note",
+            title=_("Add note"),
+            button=_("Add note"),
+            form_class=NoteForm,
+            perform=lambda case, by, data: cases.add_note(
+                case, by=by, note=data["note"]
+            ),
+            done=_("The note was added."),
+            is_for=lambda case: True,
+        ),
+    ]
+}
+
+
+def quick_actions_for(user: Any, case: Case) -> list[QuickAction]:
+    if not cases.may_work_on(user, case):
+        return []
+    return [action for action in QUICK_ACTIONS.values() if action.is_for(case)]
+
+
+def add_service_error(form: forms.BaseForm, error: ValidationError) -> None:
+    """A service's ValidationError on the form: on the fields it names when
+    the form has them, above the form otherwise."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+def error_text(form: forms.BaseForm) -> str:
+    return " ".join(
+        str(message) for errors in form.errors.values() for message in errors
+    )
+
+
+# Manual cases
+
+
+class OpenCaseForm(forms.ModelForm):  # type: ignore[type-arg]
+    note = forms.CharField(
+        label=capfirst(_("note")),
+        required=False,
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 40}),
+        help_text=_("Why the case is opened; it starts the timeline."),
+    )
+
+    class Meta:
+        model = Case
+        fields = ["customer", "interaction", "response", "priority", "owner"]
 
 
 class CaseEventInline(admin.TabularInline):  # type: ignore[type-arg]
     model = CaseEvent
-    fields = readonly_fields = (
-        "created_at",
-        "kind",
-        "actor",
-        "note",
-    )
-    ordering = ["created_at"]
+    fields = readonly_fields = ("created_at", "kind", "who", "note")
+    ordering = ["created_at", "id"]
     extra = 0
     can_delete = False
     verbose_name_plural = _("timeline")
@@ -66,11 +378,22 @@ class CaseEventInline(admin.TabularInline):  # type: ignore[type-arg]
     def get_queryset(self, request: HttpRequest) -> QuerySet[CaseEvent]:
         return super().get_queryset(request).select_related("actor")
 
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The timeline is part of the case: whoever sees the case sees it.
+        return cases.may_view(request.user)
+
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("by"))
+    def who(self, event: CaseEvent) -> str:
+        return str(_("system")) if event.actor is None else staff_name(event.actor)
 
 
 class CaseInline(HistoryInline):
@@ -94,10 +417,23 @@ class CaseInline(HistoryInline):
         return super().get_queryset(request).select_related("owner", "customer")
 
 
+# Everything the case page shows, in the query that reads the case.
+CASE_PAGE_RELATIONS = [
+    "customer",
+    "owner",
+    "root_cause",
+    "response__survey",
+    "interaction__touchpoint",
+    "recovery_invitation__survey",
+    "recovery_invitation__response",
+]
+
+
 @admin.register(Case)
 class CaseAdmin(ViewOnlyAdmin):
-    """Cases are opened, contacted and closed by the case services (with their
-    timeline events), so the admin shows them and changes nothing by hand."""
+    """Cases change through the case services only: the case page is read-only
+    and offers the quick actions its user may take, each a small form posted
+    to a URL of its own; the add page opens a case by hand."""
 
     list_display = [
         "id",
@@ -106,39 +442,414 @@ class CaseAdmin(ViewOnlyAdmin):
         "priority",
         "status",
         "owner",
-        "due_at",
+        "due",
         "time_left",
         "escalation_level",
     ]
     list_display_links = ["id", "customer"]
     list_select_related = ["customer", "owner"]
-    list_filter = [MyOpenCasesFilter, OverdueFilter, "status", "reason", "priority"]
+    ordering = URGENCY_ORDER
+    list_per_page = 50
+    list_filter = [
+        MyOpenCasesFilter,
+        OverdueFilter,
+        StatusFilter,
+        "reason",
+        "priority",
+        "owner",
+    ]
     search_fields = ["=customer__email"]
-    ordering = ["due_at"]
-    sortable_by = ["due_at", "id"]
+    search_help_text = _("The customer's email address.")
+    sortable_by = ["due", "id"]
+    autocomplete_fields = ["customer"]
+    raw_id_fields = ["interaction", "response"]
+    readonly_fields = [
+        "owner_name",
+        "time_left",
+        "answer",
+        "interaction_summary",
+        "recovery_survey",
+        "recovery_answer",
+    ]
     fieldsets = [
         (
             None,
             {
                 "fields": [
                     "customer",
-                    "response",
-                    "reason",
-                    "priority",
-                    "owner",
-                    "due_at",
+                    ("reason", "priority"),
+                    ("status", "owner_name"),
+                    ("due_at", "time_left"),
+                    ("first_contact_at", "contact_channel"),
+                    ("created_at", "escalation_level"),
                 ]
             },
         ),
-        (_("Status"), {"fields": ["status", "first_contact_at", "escalation_level"]}),
+        (_("What led to it"), {"fields": ["answer", "interaction_summary"]}),
         (_("Closing the loop"), {"fields": ["root_cause", "resolution", "closed_at"]}),
-        (_("Recovery"), {"fields": ["recovery_invitation", "outcome"]}),
+        (
+            _("Recovery"),
+            {"fields": ["recovery_survey", "recovery_answer", "outcome"]},
+        ),
+    ]
+    add_fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "customer",
+                    "interaction",
+                    "response",
+                    "priority",
+                    "owner",
+                    "note",
+                ]
+            },
+        ),
     ]
     inlines = [CaseEventInline]
+    actions = ["reassign"]
 
-    @admin.display(description=_("time left"), ordering="due_at")
+    # Who may do what: the case services decide; these only choose what to show.
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return cases.may_open(request.user)
+
+    def has_reassign_permission(self, request: HttpRequest) -> bool:
+        # Owners reassign their own cases, managers any: the service checks
+        # each chosen case.
+        return cases.may_view(request.user)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.add_fieldsets if obj is None else self.fieldsets
+
+    def formfield_for_foreignkey(
+        self, db_field: Any, request: HttpRequest, **kwargs: Any
+    ) -> Any:
+        if db_field.name == "owner":
+            return StaffChoiceField(
+                label=capfirst(db_field.verbose_name),
+                queryset=active_staff(),
+                required=False,
+                empty_label=_("The usual rule (customer's owner, company's owner…)"),
+            )
+        if db_field.name == "customer":
+            kwargs["widget"] = CustomerAutocomplete(db_field, self.admin_site)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> Case | None:
+        queryset = self.get_queryset(request).select_related(*CASE_PAGE_RELATIONS)
+        try:
+            case: Case = queryset.get(pk=int(object_id))
+        except (Case.DoesNotExist, ValueError, OverflowError):
+            return None
+        return case
+
+    def get_urls(self) -> list[URLPattern]:
+        own = [
+            path(
+                f"<int:case_id>/{name}/",
+                self.admin_site.admin_view(self.quick_action_view),
+                {"action": name},
+                name=f"feedback_case_{name}",
+            )
+            for name in QUICK_ACTIONS
+        ]
+        return own + super().get_urls()
+
+    # The list
+
+    @admin.display(description=_("first contact due"), ordering="due_at")
+    def due(self, case: Case) -> str:
+        if case.due_at is None:
+            return "—"
+        return date_format(timezone.localtime(case.due_at), "SHORT_DATETIME_FORMAT")
+
+    @admin.display(description=_("time left"))
     def time_left(self, case: Case) -> str:
         return describe_time_left(case, now=timezone.now())
+
+    @admin.action(description=_("Reassign…"), permissions=["reassign"])
+    def reassign(
+        self, request: HttpRequest, queryset: QuerySet[Case]
+    ) -> TemplateResponse | None:
+        form = ReassignForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            ids = list(queryset.values_list("id", flat=True)[: MAX_BULK_REASSIGN + 1])
+            if len(ids) > MAX_BULK_REASSIGN:
+                self.message_user(
+                    request,
+                    _("Choose at most %(max)d cases at once.")
+                    % {"max": MAX_BULK_REASSIGN},
+                    messages.ERROR,
+                )
+                return None
+            owner = form.cleaned_data["owner"]
+            try:
+                changed = cases.assign_cases(ids, owner=owner, by=request.user)
+            except (PermissionDenied, ValidationError) as error:
+                self.message_user(request, message_of(error), messages.ERROR)
+                return None
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d case was reassigned to %(owner)s.",
+                    "%(count)d cases were reassigned to %(owner)s.",
+                    changed,
+                )
+                % {"count": changed, "owner": staff_name(owner)},
+            )
+            return None
+        context: dict[str, Any] = {
+            **self.admin_site.each_context(request),
+            "title": _("Reassign cases"),
+            "opts": self.opts,
+            "form": form,
+            "queryset": queryset,
+            "count": queryset.count(),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "select_across": request.POST.get("select_across", "0"),
+        }
+        return TemplateResponse(request, "admin/feedback/case/reassign.html", context)
+
+    # The case page
+
+    @admin.display(description=_("owner"))
+    def owner_name(self, case: Case) -> str:
+        return staff_name(case.owner)
+
+    @admin.display(description=_("the answer"))
+    def answer(self, case: Case) -> str:
+        response = case.response
+        if response is None:
+            return str(_("None: the case was opened by hand."))
+        return format_html(
+            '<a href="{}">{}: {} ({})</a><div class="case-quote">{}</div>',
+            reverse("admin:surveys_surveyresponse_change", args=[response.pk]),
+            response.survey.name,
+            response.score,
+            response.get_band_display(),
+            response.comment or _("No comment."),
+        )
+
+    @admin.display(description=_("interaction"))
+    def interaction_summary(self, case: Case) -> str:
+        interaction = case.interaction
+        if interaction is None:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a> · {} · {} · {}',
+            reverse("admin:customers_interaction_change", args=[interaction.pk]),
+            interaction,
+            interaction.get_channel_display(),
+            interaction.touchpoint.name if interaction.touchpoint else "—",
+            timezone.localtime(interaction.occurred_at).strftime("%Y-%m-%d %H:%M"),
+        )
+
+    @admin.display(description=_("recovery survey"))
+    def recovery_survey(self, case: Case) -> str:
+        invitation = case.recovery_invitation
+        if invitation is None:
+            return "—"
+        due = invitation.sent_at or invitation.scheduled_for
+        return format_html(
+            '<a href="{}">{}</a> · {} · {}',
+            reverse("admin:surveys_invitation_change", args=[invitation.pk]),
+            invitation.survey.name,
+            invitation.get_status_display(),
+            timezone.localtime(due).strftime("%Y-%m-%d %H:%M") if due else "—",
+        )
+
+    @admin.display(description=_("recovery answer"))
+    def recovery_answer(self, case: Case) -> str:
+        invitation = case.recovery_invitation
+        response = getattr(invitation, "response", None) if invitation else None
+        if response is None:
+            return "—" if invitation is None else str(_("Not answered yet."))
+        return format_html(
+            '{}: {} ({})<div class="case-quote">{}</div>',
+            invitation.survey.name if invitation else "",
+            response.score,
+            response.get_band_display(),
+            response.comment or _("No comment."),
+        )
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> HttpResponse:
+        if obj is not None:
+            context.update(self.case_page_context(request, obj, context))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def case_page_context(
+        self, request: HttpRequest, case: Case, context: dict[str, Any]
+    ) -> dict[str, Any]:
+        failed_name, failed_form = context.get("failed_action", (None, None))
+        panels = []
+        media = context["media"]
+        for action in quick_actions_for(request.user, case):
+            form = (
+                failed_form
+                if action.name == failed_name
+                else action.form_class(prefix=action.name)
+            )
+            media += form.media
+            panels.append(
+                {
+                    "action": action,
+                    "form": form,
+                    "url": reverse(
+                        f"admin:feedback_case_{action.name}", args=[case.pk]
+                    ),
+                    "is_open": action.is_main or action.name == failed_name,
+                }
+            )
+        customer = case.customer_id
+        return {
+            "media": media,
+            "quick_actions": panels,
+            "offers_resurvey": case.response_id is not None,
+            "recent_interactions": list(
+                Interaction.objects.filter(customer_id=customer)
+                .select_related("touchpoint", "logged_by")
+                .order_by("-occurred_at", "-id")[:RECENT_ROWS]
+            ),
+            "recent_responses": list(
+                SurveyResponse.objects.filter(customer_id=customer)
+                .select_related("survey")
+                .order_by("-answered_at", "-id")[:RECENT_ROWS]
+            ),
+            "interactions_url": reverse("admin:customers_interaction_changelist")
+            + f"?customer__id__exact={customer}",
+            "responses_url": reverse("admin:surveys_surveyresponse_changelist")
+            + f"?customer__id__exact={customer}",
+        }
+
+    def quick_action_view(
+        self, request: HttpRequest, case_id: int, action: str
+    ) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        case = self.get_object(request, str(case_id))
+        if case is None:
+            raise Http404
+        if not self.has_view_permission(request, case):
+            raise PermissionDenied
+        quick_action = QUICK_ACTIONS[action]
+        case_url = reverse("admin:feedback_case_change", args=[case.pk])
+        form = quick_action.form_class(request.POST, prefix=action)
+        if form.is_valid():
+            try:
+                quick_action.perform(case, request.user, form.cleaned_data)
+            except PermissionDenied as error:
+                self.message_user(request, message_of(error), messages.ERROR)
+                return HttpResponseRedirect(case_url)
+            except ValidationError as error:
+                add_service_error(form, error)
+            else:
+                self.message_user(request, str(quick_action.done), messages.SUCCESS)
+                return HttpResponseRedirect(case_url)
+        if quick_action not in quick_actions_for(request.user, case):
+            # The form is not on the page (the case moved on, or is not the
+            # user's to work on): the errors go in a message instead.
+            message = (
+                error_text(form)
+                if cases.may_work_on(request.user, case)
+                else _("Only the case's owner or a manager may work on this case.")
+            )
+            self.message_user(request, message, messages.ERROR)
+            return HttpResponseRedirect(case_url)
+        # The case page again, as a GET would show it, with this form's errors.
+        page_request = copy.copy(request)
+        page_request.method = "GET"
+        return self.change_view(
+            page_request, str(case.pk), extra_context={"failed_action": (action, form)}
+        )
+
+    # The add page: a case opened by hand
+
+    def add_view(
+        self,
+        request: HttpRequest,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form_class = self.get_form(request, None, change=False, form=OpenCaseForm)
+        if request.method == "POST":
+            form = form_class(request.POST)
+            if form.is_valid():
+                data = form.cleaned_data
+                try:
+                    case = cases.open_case(
+                        customer=data["customer"],
+                        by=request.user,
+                        response=data["response"],
+                        interaction=data["interaction"],
+                        priority=data["priority"],
+                        owner=data["owner"],
+                        note=data["note"],
+                    )
+                except PermissionDenied as error:
+                    self.message_user(request, message_of(error), messages.ERROR)
+                    return HttpResponseRedirect(
+                        reverse("admin:feedback_case_changelist")
+                    )
+                except ValidationError as error:
+                    add_service_error(form, error)
+                else:
+                    self.log_addition(request, case, [{"added": {}}])
+                    self.message_user(
+                        request,
+                        _("Case #%(id)d was opened for %(customer)s.")
+                        % {"id": case.pk, "customer": case.customer},
+                        messages.SUCCESS,
+                    )
+                    return HttpResponseRedirect(
+                        reverse("admin:feedback_case_change", args=[case.pk])
+                    )
+        else:
+            form = form_class(initial=self.get_changeform_initial_data(request))
+        admin_form = helpers.AdminForm(
+            form,
+            list(self.get_fieldsets(request)),
+            {},
+            [],
+            model_admin=self,
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Open a case"),
+            "subtitle": None,
+            "adminform": admin_form,
+            "object_id": None,
+            "original": None,
+            "is_popup": False,
+            "to_field": None,
+            "media": self.media + admin_form.media,
+            "inline_admin_formsets": [],
+            "errors": helpers.AdminErrorList(form, []),
+            "preserved_filters": self.get_preserved_filters(request),
+            "show_save_and_add_another": False,
+            "show_save_and_continue": False,
+            **(extra_context or {}),
+        }
+        return self.render_change_form(request, context, add=True, form_url=form_url)
+
+
+def message_of(error: PermissionDenied | ValidationError) -> str:
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return str(error) or str(_("You may not do this."))
 
 
 @admin.register(RootCause)
@@ -146,3 +857,62 @@ class RootCauseAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["name", "position", "is_active"]
     list_editable = ["position", "is_active"]
     search_fields = ["name"]
+
+
+@admin.register(Holiday)
+class HolidayAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Days the business-hours deadline clock skips; managers keep the list."""
+
+    list_display = ["date", "name"]
+    ordering = ["-date"]
+    search_fields = ["name"]
+    date_hierarchy = "date"
+
+
+@admin.register(StaffPreference)
+class StaffPreferenceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """The language of each staff member's case alerts."""
+
+    list_display = ["user", "language"]
+    list_select_related = ["user"]
+    list_filter = ["language"]
+    search_fields = ["user__username", "user__email"]
+    ordering = ["user__username"]
+
+    def formfield_for_foreignkey(
+        self, db_field: Any, request: HttpRequest, **kwargs: Any
+    ) -> Any:
+        if db_field.name == "user":
+            kwargs["queryset"] = active_staff()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Alert)
+class AlertAdmin(ViewOnlyAdmin):
+    """The outbox of case alerts, to see what went out and what failed."""
+
+    list_display = [
+        "event",
+        "case_link",
+        "channel",
+        "recipient",
+        "sent_at",
+        "attempts",
+        "short_error",
+    ]
+    list_select_related = ["event", "recipient"]
+    list_filter = ["channel", ("sent_at", admin.EmptyFieldListFilter)]
+    ordering = ["-id"]
+    sortable_by = ()
+
+    @admin.display(description=_("case"))
+    def case_link(self, alert: Alert) -> str:
+        return format_html(
+            '<a href="{}">#{}</a>',
+            reverse("admin:feedback_case_change", args=[alert.event.case_id]),
+            alert.event.case_id,
+        )
+
+    @admin.display(description=_("last error"))
+    def short_error(self, alert: Alert) -> str:
+        return truncatechars(alert.last_error, 80)

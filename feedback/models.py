@@ -214,9 +214,7 @@ class Case(models.Model):
             models.Index(fields=["status", "due_at"], name="case_due_idx"),
             # The lists' order: open (overdue first), contacted, closed, each
             # by deadline ("open" > "contacted" > "closed" as text).
-            models.Index(
-                fields=["-status", "due_at", "id"], name="case_attention_idx"
-            ),
+            models.Index(fields=["-status", "due_at", "id"], name="case_attention_idx"),
             models.Index(fields=["updated_at", "id"], name="case_updated_idx"),
         ]
 

@@ -12,7 +12,7 @@ def codenames(group_name: str) -> set[str]:
     }
 
 
-def test_support_logs_interactions_and_only_views_surveys_and_cases():
+def test_support_logs_interactions_views_surveys_and_opens_cases():
     assert codenames("Support") == {
         "customers.view_customer",
         "customers.add_customer",
@@ -28,8 +28,10 @@ def test_support_logs_interactions_and_only_views_surveys_and_cases():
         "surveys.view_invitation",
         "surveys.view_surveyresponse",
         "feedback.view_case",
+        "feedback.add_case",
         "feedback.view_caseevent",
         "feedback.view_rootcause",
+        "feedback.view_holiday",
     }
 
 
@@ -37,7 +39,14 @@ def test_manager_may_do_everything_in_the_three_apps():
     models = {
         "customers": ["company", "customer", "touchpoint", "interaction"],
         "surveys": ["survey", "invitation", "surveyresponse"],
-        "feedback": ["case", "caseevent", "rootcause"],
+        "feedback": [
+            "case",
+            "caseevent",
+            "rootcause",
+            "holiday",
+            "alert",
+            "staffpreference",
+        ],
     }
     expected = {
         f"{app}.{action}_{model}"

@@ -20,7 +20,7 @@ import pytest
 import redis
 from aiosmtpd.controller import Controller
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 
 from tests.ports import free_port
 
@@ -84,13 +84,40 @@ def browser():
     # Playwright's sync API runs an event loop in this thread, and the test's
     # own ORM calls are synchronous by nature. Only while the browser is up:
     # a deployment check in a later test must not see the variable.
+    # The test database's rows that migrations made, saved for serialized
+    # rollback on each connection object, read before the event loop starts.
+    serialized = {
+        alias: getattr(connections[alias], "_test_serialized_contents", None)
+        for alias in connections
+    }
     with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        patch.setattr(sys.modules[__name__], "SERIALIZED_CONTENTS", serialized)
+        give_serialized_contents()
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
         )
         yield browser
         browser.close()
+
+
+SERIALIZED_CONTENTS: dict[str, str | None] = {}
+
+
+@pytest.fixture(autouse=True)
+def serialized_contents_in_the_event_loop() -> None:
+    """Django's connections are per context, and with Playwright's loop
+    running in this thread a test gets new connection objects, without the
+    saved rows of the test database: a transactional test's flush would then
+    take the roles and root causes away from every later test. Give them the
+    saved rows (only while a browser runs; empty otherwise)."""
+    give_serialized_contents()
+
+
+def give_serialized_contents() -> None:
+    for alias, contents in SERIALIZED_CONTENTS.items():
+        if contents is not None:
+            connections[alias]._test_serialized_contents = contents  # type: ignore[attr-defined]
 
 
 @pytest.fixture

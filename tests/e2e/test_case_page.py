@@ -5,18 +5,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group, Permission, User
-from django.contrib.contenttypes.models import ContentType
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from feedback import tasks
-from feedback.models import Case, CaseEvent
+from feedback.models import Case, CaseEvent, RootCause
 from tests.factories import (
     CaseEventFactory,
     CaseFactory,
     CustomerFactory,
     InteractionFactory,
-    RootCauseFactory,
     SurveyResponseFactory,
     UserFactory,
 )
@@ -41,31 +39,16 @@ def log_in(page, live_server, username: str) -> None:
 
 
 def support_member(username: str, **fields: str) -> User:
-    """A member of the Support group, which is made here when it is missing.
-
-    The rows that migrations made (roles, permissions, root causes) are gone
-    when this test runs after another browser test: the flush after that one
-    is not undone, because once Playwright's event loop runs in this thread
-    the test sees another `connections["default"]` than the one that holds
-    the serialized database (`_test_serialized_contents`)."""
-    ContentType.objects.clear_cache()
-    view_case, _ = Permission.objects.get_or_create(
-        codename="view_case",
-        content_type=ContentType.objects.get_for_model(Case),
-        defaults={"name": "Can view case"},
+    return UserFactory.create(
+        username=username, is_staff=True, groups=["Support"], **fields
     )
-    support, _ = Group.objects.get_or_create(name="Support")
-    support.permissions.add(view_case)
-    user = UserFactory.create(username=username, is_staff=True, **fields)
-    user.groups.add(support)
-    return user
 
 
 def test_an_owner_records_a_contact_and_closes_the_case(page, live_server, monkeypatch):
     # The alert tasks' broker is the edge of this test.
     monkeypatch.setattr(tasks.deliver_alert_task, "delay", lambda alert_id: None)
     owner = support_member("li.na", first_name="Li", last_name="Na")
-    billing = RootCauseFactory.create(name="Billing")
+    billing = RootCause.objects.get(name="Billing")
     customer = CustomerFactory.create(name="Wang Fang", email="wang.fang@acme.cn")
     interaction = InteractionFactory.create(
         customer=customer, subject="Invoice charged twice"

@@ -147,7 +147,7 @@ class Case(models.Model):
         related_name="owned_cases",
     )
     assignment_rule = models.CharField(
-        _("assigned by"),
+        _("assignment rule"),
         max_length=20,
         choices=AssignmentRule.choices,
         blank=True,
@@ -159,7 +159,7 @@ class Case(models.Model):
         _("first contact at"), null=True, blank=True
     )
     contact_channel = models.CharField(
-        _("contacted by"),
+        _("contact channel"),
         max_length=20,
         choices=Channel.choices,
         blank=True,

@@ -11,12 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from feedback.admin import (
-    UNRESOLVED,
-    URGENCY_ORDER,
-    describe_time_left,
-    staff_name,
-)
+from feedback.admin import UNRESOLVED, URGENCY_ORDER, describe_time_left
+from feedback.forms import staff_name
 from feedback.models import Case
 from feedback.services import cases
 

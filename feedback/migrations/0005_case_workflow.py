@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
                 db_default="",
                 default="",
                 max_length=20,
-                verbose_name="assigned by",
+                verbose_name="assignment rule",
             ),
         ),
         migrations.AddField(
@@ -74,7 +74,7 @@ class Migration(migrations.Migration):
                 db_default="",
                 default="",
                 max_length=20,
-                verbose_name="contacted by",
+                verbose_name="contact channel",
             ),
         ),
         migrations.AddField(

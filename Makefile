@@ -40,9 +40,10 @@ typecheck: $(VENV)/.installed-dev
 check: lint typecheck test
 
 # The Chinese catalogue: `make messages` adds the code's new messages and
-# compiles it (needs gettext); translate what `msgattrib --untranslated` lists
-# and run it again. `make messages-check` (CI) changes nothing: it fails when a
-# message has no Chinese or the compiled file is older than the .po.
+# compiles it (needs gettext); translate what `msgattrib --untranslated` and
+# `--only-fuzzy` list (a fuzzy entry is gettext's guess, never shown) and run
+# it again. `make messages-check` (CI) changes nothing: it fails when a message
+# has no Chinese or a guessed one, or the compiled file is older than the .po.
 CATALOGUE = locale/zh_Hans/LC_MESSAGES/django
 MAKEMESSAGES = DEBUG=1 $(BIN)/python manage.py makemessages -l zh_Hans \
 	--no-obsolete -v0 -i ".venv/*" -i "bench/*" -i "tests/*" -i "var/*"
@@ -56,9 +57,12 @@ messages-check: $(VENV)/.installed-dev
 	msgfmt -o $$kept/django.mo $(CATALOGUE).po; \
 	$(MAKEMESSAGES); \
 	untranslated=$$(msgattrib --untranslated $(CATALOGUE).po | grep -c '^msgid '); \
+	fuzzy=$$(msgattrib --only-fuzzy $(CATALOGUE).po | grep -c '^msgid '); \
 	cp $$kept/django.po $(CATALOGUE).po; \
 	if [ "$$untranslated" -gt 1 ]; then \
 		echo "$$((untranslated - 1)) messages have no Chinese: make messages"; exit 1; fi; \
+	if [ "$$fuzzy" -gt 1 ]; then \
+		echo "$$((fuzzy - 1)) messages have a guessed (fuzzy) Chinese: translate them"; exit 1; fi; \
 	cmp -s $$kept/django.mo $(CATALOGUE).mo || { \
 		echo "$(CATALOGUE).mo is older than its .po: make messages"; exit 1; }
 

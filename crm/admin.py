@@ -1,5 +1,7 @@
 """The customer page, put together here because it shows every app's view of
-the customer and only the wiring may import all three apps."""
+the customer and only the wiring may import all three apps; and the "Open a
+case" links on the customer, interaction and answer pages, for the same
+reason."""
 
 import functools
 from typing import Any
@@ -13,16 +15,17 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from customers.admin import CustomerAdmin
-from customers.models import Customer
+from customers.admin import CustomerAdmin, InteractionAdmin
+from customers.models import Customer, Interaction
 from feedback.admin import CaseInline
 from feedback.services import cases
 from surveys import tasks
-from surveys.admin import InvitationInline, SurveyResponseInline
-from surveys.models import Survey
+from surveys.admin import InvitationInline, SurveyResponseAdmin, SurveyResponseInline
+from surveys.models import Survey, SurveyResponse
 
 # A manual send names its customers in the task message; more belongs in a
 # filter of the API, not a selection of rows.
@@ -36,8 +39,45 @@ class SendSurveyForm(forms.Form):
     )
 
 
+class OpenCaseLink:
+    """A link on a page to open a case by hand from it (feedback's add form,
+    prefilled), for the staff who may; an answer with its case links to it."""
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)  # type: ignore[misc]
+        if obj is None or not cases.may_open(request.user):
+            return fieldsets
+        (name, options), *rest = fieldsets
+        return [(name, {**options, "fields": [*options["fields"], "open_case"]}), *rest]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = super().get_readonly_fields(request, obj)  # type: ignore[misc]
+        return fields if obj is None else [*fields, "open_case"]
+
+    def case_prefill(self, obj: Any) -> dict[str, int]:
+        raise NotImplementedError
+
+    @admin.display(description=_("case"))
+    def open_case(self, obj: Any) -> str:
+        existing = (
+            getattr(obj, "case", None) if isinstance(obj, SurveyResponse) else None
+        )
+        if existing is not None:
+            return format_html(
+                '<a href="{}">{}</a>',
+                reverse("admin:feedback_case_change", args=[existing.pk]),
+                _("Case #%(number)s") % {"number": existing.pk},
+            )
+        return format_html(
+            '<a href="{}?{}">{}</a>',
+            reverse("admin:feedback_case_add"),
+            urlencode({k: v for k, v in self.case_prefill(obj).items() if v}),
+            _("Open a case"),
+        )
+
+
 @admin.register(Customer)
-class CustomerPageAdmin(CustomerAdmin):
+class CustomerPageAdmin(OpenCaseLink, CustomerAdmin):
     inlines = [
         *CustomerAdmin.inlines,
         InvitationInline,
@@ -45,23 +85,9 @@ class CustomerPageAdmin(CustomerAdmin):
         CaseInline,
     ]
     actions = ["send_survey"]
-    readonly_fields = [*CustomerAdmin.readonly_fields, "open_case"]
 
-    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
-        fieldsets = super().get_fieldsets(request, obj)
-        if obj is None or not cases.may_open(request.user):
-            return fieldsets
-        (name, options), *rest = fieldsets
-        return [(name, {**options, "fields": [*options["fields"], "open_case"]}), *rest]
-
-    @admin.display(description=_("case"))
-    def open_case(self, customer: Customer) -> str:
-        return format_html(
-            '<a href="{}?customer={}">{}</a>',
-            reverse("admin:feedback_case_add"),
-            customer.pk,
-            _("Open a case"),
-        )
+    def case_prefill(self, customer: Customer) -> dict[str, int]:
+        return {"customer": customer.pk}
 
     def has_send_survey_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("surveys.add_invitation")
@@ -108,3 +134,21 @@ class CustomerPageAdmin(CustomerAdmin):
             "select_across": request.POST.get("select_across", "0"),
         }
         return TemplateResponse(request, "admin/customers/send_survey.html", context)
+
+
+admin.site.unregister(Interaction)
+
+
+@admin.register(Interaction)
+class InteractionPageAdmin(OpenCaseLink, InteractionAdmin):
+    def case_prefill(self, interaction: Interaction) -> dict[str, int]:
+        return {"customer": interaction.customer_id, "interaction": interaction.pk}
+
+
+admin.site.unregister(SurveyResponse)
+
+
+@admin.register(SurveyResponse)
+class SurveyResponsePageAdmin(OpenCaseLink, SurveyResponseAdmin):
+    def case_prefill(self, response: SurveyResponse) -> dict[str, int]:
+        return {"customer": response.customer_id, "response": response.pk}

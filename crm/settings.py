@@ -6,6 +6,7 @@ mail files under `var/`. Production values switch each part to its server.
 """
 
 import os
+import zoneinfo
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -309,6 +310,20 @@ CASE_BUSINESS_HOURS = (
     env_int("CASE_BUSINESS_END_HOUR", 18),
 )
 CASE_BUSINESS_TIME_ZONE = os.environ.get("CASE_BUSINESS_TIME_ZONE", TIME_ZONE)
+# Checked here: a bad value found while an answer is recorded would lose it.
+if not 0 <= CASE_BUSINESS_HOURS[0] < CASE_BUSINESS_HOURS[1] <= 24:
+    raise ImproperlyConfigured(
+        "CASE_BUSINESS_START_HOUR must come before CASE_BUSINESS_END_HOUR, "
+        "both from 0 to 24."
+    )
+try:
+    zoneinfo.ZoneInfo(CASE_BUSINESS_TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
+    raise ImproperlyConfigured(
+        f"CASE_BUSINESS_TIME_ZONE is no time zone: {CASE_BUSINESS_TIME_ZONE!r}"
+    ) from error
+if min(CASE_SLA_HOURS.values()) <= 0:
+    raise ImproperlyConfigured("CASE_SLA_*_HOURS must be whole hours above 0.")
 # An NPS answer at or below this (a strong detractor) makes the case urgent.
 CASE_URGENT_NPS_AT_MOST = env_int("CASE_URGENT_NPS_AT_MOST", 3)
 # Who gets a case when neither the customer nor the company has an owner

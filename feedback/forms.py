@@ -30,7 +30,8 @@ def staff_name(user: User | None) -> str:
 
 
 def active_staff() -> QuerySet[User]:
-    return User.objects.filter(is_active=True, is_staff=True).order_by("username")
+    """Who may own a case (cases.may_own_cases)."""
+    return cases.case_owners().order_by("username")
 
 
 class StaffChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]

@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -73,6 +73,16 @@ class CaseQuerySet(models.QuerySet["Case"]):
         """Waiting for a first contact past its deadline: contacting the
         customer stops the clock."""
         return self.filter(status=Case.Status.OPEN, due_at__lt=now)
+
+    def to_escalate(self, now: datetime) -> "CaseQuerySet":
+        """Overdue, escalated fewer than the most times in its life, and not
+        within the last interval."""
+        wait = timedelta(minutes=settings.CASE_ESCALATION_INTERVAL_MINUTES)
+        return self.overdue(now).filter(
+            models.Q(escalated_at__isnull=True)
+            | models.Q(escalated_at__lte=now - wait),
+            escalation_level__lt=settings.CASE_MAX_ESCALATIONS,
+        )
 
 
 class Case(models.Model):
@@ -216,6 +226,13 @@ class Case(models.Model):
             # by deadline ("open" > "contacted" > "closed" as text).
             models.Index(fields=["-status", "due_at", "id"], name="case_attention_idx"),
             models.Index(fields=["updated_at", "id"], name="case_updated_idx"),
+            # The latest round-robin assignment, read for every new case
+            # nobody owns.
+            models.Index(
+                fields=["-id"],
+                condition=models.Q(assignment_rule="round_robin"),
+                name="case_round_robin_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -275,6 +275,7 @@ class SurveyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 ]
             },
         ),
+        (_("Follow-up cases"), {"fields": ["case_at_most"]}),
     ]
 
 

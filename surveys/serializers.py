@@ -87,6 +87,7 @@ class SurveySerializer(ModelSerializer[Survey]):
             "max_reminders",
             "expires_after_days",
             "edit_window_hours",
+            "case_at_most",
             "is_active",
             *TIMESTAMPS,
         ]

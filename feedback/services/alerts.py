@@ -9,12 +9,11 @@ server accepted an alert and before marking it sent causes one duplicate
 (same Message-ID); every other failure is retried with a backoff.
 """
 
-import functools
 import json
 import smtplib
 import urllib.error
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -74,16 +73,30 @@ def queue(
         return
     ids = [alert.pk for alert in Alert.objects.bulk_create(rows)]
     for alert_id in ids:
-        transaction.on_commit(
-            functools.partial(tasks.deliver_alert_task.delay, alert_id)
-        )
+        # Robust: a broker that cannot be reached must not turn the answer or
+        # the staff action, committed already, into an error; the alert row
+        # is due, and the sweep sends it.
+        transaction.on_commit(enqueue(alert_id), robust=True)
+
+
+def enqueue(alert_id: int) -> Callable[[], None]:
+    # A named function, not a partial: Django names it when logging a failure.
+    def deliver_alert() -> None:
+        tasks.deliver_alert_task.delay(alert_id)
+
+    return deliver_alert
 
 
 def queue_due(*, now: datetime, limit: int = 1000) -> int:
     """Ask for delivery of alerts whose time has come: a retry after a failure,
-    a claim of a dead worker, or a task message that was lost."""
+    a claim of a dead worker, or a task message that was lost. An alert whose
+    last attempt died with its worker is given up."""
+    unsent = Alert.objects.filter(sent_at__isnull=True, next_attempt_at__lte=now)
+    unsent.filter(attempts__gte=MAX_ATTEMPTS).update(
+        next_attempt_at=None, last_error="Given up after the last attempt."
+    )
     due = (
-        Alert.objects.filter(sent_at__isnull=True, next_attempt_at__lte=now)
+        unsent.filter(attempts__lt=MAX_ATTEMPTS)
         .order_by("next_attempt_at")
         .values_list("id", flat=True)[:limit]
     )
@@ -182,18 +195,24 @@ def send_mail(alert: Alert) -> None:
     )
 
 
+def chat_escaped(text: object) -> str:
+    """Slack's escaping: a customer's text cannot ping a channel (<!channel>)
+    or disguise a link (<https://…|text>)."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def chat_text(case: Case) -> str:
     """One line, in the site's language: chat channels are shared."""
     with translation.override(settings.LANGUAGE_CODE):
         parts = [
             f"Case #{case.pk} ({case.get_reason_display()}, "
-            f"{case.get_priority_display()}): {case.customer}"
+            f"{case.get_priority_display()}): {chat_escaped(case.customer)}"
         ]
         if case.response is not None:
             parts.append(f"scored {case.response.score}")
             if case.response.comment:
-                parts.append(f"“{case.response.comment[:140]}”")
-        parts.append(f"owner: {case.owner or 'nobody'}")
+                parts.append(f"“{chat_escaped(case.response.comment[:140])}”")
+        parts.append(f"owner: {chat_escaped(case.owner or 'nobody')}")
         return " — ".join(parts) + f" {case_link(case)}"
 
 

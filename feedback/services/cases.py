@@ -13,10 +13,15 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser, PermissionsMixin, User
+from django.contrib.auth.models import (
+    AnonymousUser,
+    Permission,
+    PermissionsMixin,
+    User,
+)
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -118,7 +123,24 @@ def require(allowed: bool, message: str) -> None:
 
 
 def may_own_cases(user: User) -> bool:
-    return user.is_active and user.is_staff
+    """Active staff who can see cases: anyone else could not work on one."""
+    return user.is_active and user.is_staff and may_view(user)
+
+
+def case_owners() -> QuerySet[User]:
+    """The users `may_own_cases` allows, as a query: superusers, and staff
+    given the view permission directly or through a group."""
+    may_view_cases = Q(codename="view_case", content_type__app_label="feedback")
+    permitted = Permission.objects.filter(may_view_cases)
+    return (
+        User.objects.filter(is_active=True, is_staff=True)
+        .filter(
+            Q(is_superuser=True)
+            | Q(groups__permissions__in=permitted)
+            | Q(user_permissions__in=permitted)
+        )
+        .distinct()
+    )
 
 
 def choose_owner(customer: Customer) -> tuple[User | None, str]:
@@ -134,11 +156,7 @@ def choose_owner(customer: Customer) -> tuple[User | None, str]:
         if owner is not None and may_own_cases(owner):
             return owner, rule
     members = list(
-        User.objects.filter(
-            groups__name=settings.CASE_FALLBACK_GROUP, is_active=True, is_staff=True
-        )
-        .distinct()
-        .order_by("id")
+        case_owners().filter(groups__name=settings.CASE_FALLBACK_GROUP).order_by("id")
     )
     if not members:
         return None, Rule.NOBODY
@@ -211,7 +229,7 @@ def on_response_recorded(*, response: SurveyResponse, created: bool) -> None:
             return
     existing = None if created else Case.objects.filter(response=response).first()
     if existing is not None:
-        note_changed_answer(existing, response=response, now=now)
+        note_changed_answer(locked(existing), response=response, now=now)
         return
     reason = reason_for(response)
     if reason:
@@ -220,8 +238,8 @@ def on_response_recorded(*, response: SurveyResponse, created: bool) -> None:
 
 def note_changed_answer(case: Case, *, response: SurveyResponse, now: datetime) -> None:
     """A changed answer goes on the timeline; a comment added after the
-    one-click score can make the case urgent, with the deadline that goes
-    with it."""
+    one-click score can make the case urgent, and bring its deadline forward
+    (never back)."""
     log(
         case,
         Event.NOTE,
@@ -234,8 +252,9 @@ def note_changed_answer(case: Case, *, response: SurveyResponse, now: datetime) 
     urgent = Case.Priority.URGENT
     if case.priority != urgent and priority_for(response) == urgent:
         case.priority = urgent
-        if case.status == Status.OPEN:
-            case.due_at = deadlines.first_contact_due(case.created_at, priority=urgent)
+        sooner = deadlines.first_contact_due(now, priority=urgent)
+        if case.status == Status.OPEN and (case.due_at is None or sooner < case.due_at):
+            case.due_at = sooner
         case.save(update_fields=["priority", "due_at", "updated_at"])
 
 
@@ -513,9 +532,9 @@ def close_case(
 def reopen_case(
     case: Case | int, *, by: Actor | None, note: str = "", now: datetime | None = None
 ) -> Case:
-    """Back to open with a new first-contact deadline; `by=None` is the
-    system (a negative recovery answer). A recovery survey not sent yet is
-    withdrawn: the customer is being looked after again."""
+    """Back to open: a new first-contact deadline, to be met by a new contact;
+    `by=None` is the system (a negative recovery answer). A recovery survey
+    not sent yet is withdrawn: the customer is being looked after again."""
     case = locked(case)
     if by is not None:
         require(
@@ -534,19 +553,22 @@ def reopen(case: Case, *, actor: Actor | None, note: str, now: datetime) -> None
         scheduling.cancel_scheduled(
             case.recovery_invitation_id, why="The case was reopened.", now=now
         )
+    # A new round of the loop: the customer must be reached again, by a new
+    # deadline (the timeline keeps the first round). The escalations count
+    # for the case's whole life.
     case.status, case.closed_at = Status.OPEN, None
     case.root_cause, case.resolution = None, ""
+    case.first_contact_at, case.contact_channel = None, ""
     case.due_at = deadlines.first_contact_due(now, priority=case.priority)
-    case.escalation_level, case.escalated_at = 0, None
     case.save(
         update_fields=[
             "status",
             "closed_at",
             "root_cause",
             "resolution",
+            "first_contact_at",
+            "contact_channel",
             "due_at",
-            "escalation_level",
-            "escalated_at",
             "updated_at",
         ]
     )
@@ -603,19 +625,12 @@ def note_recovery_answer(
 # Escalation
 
 
-def escalation_due(now: datetime) -> Q:
-    wait = timedelta(minutes=settings.CASE_ESCALATION_INTERVAL_MINUTES)
-    return Q(escalation_level__lt=settings.CASE_MAX_ESCALATIONS) & (
-        Q(escalated_at__isnull=True) | Q(escalated_at__lte=now - wait)
-    )
-
-
 def escalate_overdue(*, now: datetime, limit: int = 1000) -> int:
     """Escalate every case past its first-contact deadline to the escalation
     group, at most CASE_MAX_ESCALATIONS times and once per interval each.
     Each case in its own short transaction, checked again under its lock, so
     two runs at once escalate a case once. Returns how many were escalated."""
-    due = Case.objects.overdue(now).filter(escalation_due(now))
+    due = Case.objects.to_escalate(now)
     managers = list(
         User.objects.filter(
             groups__name=settings.CASE_ESCALATION_GROUP, is_active=True, is_staff=True
@@ -625,8 +640,8 @@ def escalate_overdue(*, now: datetime, limit: int = 1000) -> int:
     for case_id in due.order_by("due_at").values_list("id", flat=True)[:limit]:
         with transaction.atomic():
             case = (
-                Case.objects.overdue(now)
-                .filter(escalation_due(now), id=case_id)
+                Case.objects.to_escalate(now)
+                .filter(id=case_id)
                 .select_for_update(of=("self",))
                 .first()
             )

@@ -104,3 +104,24 @@ def test_smtp_url_with_starttls_and_port():
 def test_an_smtp_url_of_another_scheme_is_refused():
     with pytest.raises(ImproperlyConfigured, match="SMTP_URL must be"):
         configure_smtp("http://smtp.example.com")
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"CASE_BUSINESS_START_HOUR": "18", "CASE_BUSINESS_END_HOUR": "9"},
+            "CASE_BUSINESS_START_HOUR must come before CASE_BUSINESS_END_HOUR",
+        ),
+        (
+            {"CASE_BUSINESS_TIME_ZONE": "Europe/Atlantis"},
+            "CASE_BUSINESS_TIME_ZONE is no time zone: 'Europe/Atlantis'",
+        ),
+        ({"CASE_SLA_URGENT_HOURS": "0"}, "CASE_SLA_*_HOURS must be whole hours"),
+    ],
+)
+def test_case_deadline_settings_are_checked_at_start(env, message):
+    result = run_manage("check", env={"DEBUG": "1", **env})
+
+    assert result.returncode != 0
+    assert message in result.stderr

@@ -1014,3 +1014,61 @@ def test_a_case_that_does_not_exist_is_no_error(client, owner, case_id):
 
     assert page.status_code == 302
     assert action.status_code == 404
+
+
+def test_cases_are_opened_from_a_customer_an_interaction_or_an_answer(client, support):
+    interaction = InteractionFactory.create()
+    customer = interaction.customer
+    answered = SurveyResponseFactory.create(invitation__customer=customer, score=9)
+    with_case = CaseFactory.create()
+    client.force_login(support)
+    add = reverse("admin:feedback_case_add")
+
+    pages = {
+        reverse("admin:customers_customer_change", args=[customer.pk]): (
+            f'href="{add}?customer={customer.pk}"'
+        ),
+        reverse("admin:customers_interaction_change", args=[interaction.pk]): (
+            f'href="{add}?customer={customer.pk}&amp;interaction={interaction.pk}"'
+        ),
+        reverse("admin:surveys_surveyresponse_change", args=[answered.pk]): (
+            f'href="{add}?customer={customer.pk}&amp;response={answered.pk}"'
+        ),
+        reverse("admin:surveys_surveyresponse_change", args=[with_case.response_id]): (
+            f'href="{reverse("admin:feedback_case_change", args=[with_case.pk])}"'
+        ),
+    }
+
+    for page, link in pages.items():
+        assert link in client.get(page).content.decode(), page
+
+
+def test_the_add_form_takes_what_the_links_prefill(client, support):
+    interaction = InteractionFactory.create()
+    client.force_login(support)
+
+    page = client.get(
+        reverse("admin:feedback_case_add"),
+        {"customer": interaction.customer_id, "interaction": interaction.pk},
+    )
+
+    form = page.context["adminform"].form
+    assert form.initial == {
+        "customer": str(interaction.customer_id),
+        "interaction": str(interaction.pk),
+    }
+
+
+@pytest.mark.parametrize("chosen", ["abc", "9" * 30, "1x"])
+def test_a_bulk_action_on_rows_that_are_no_ids_says_so(client, manager, chosen):
+    case = CaseFactory.create()
+    client.force_login(manager)
+
+    page = client.post(
+        reverse("admin:feedback_case_changelist"),
+        {"action": "reassign", "_selected_action": [str(case.pk), chosen]},
+        follow=True,
+    )
+
+    assert page.status_code == 200
+    assert "Choose rows from the list." in page.content.decode()

@@ -305,3 +305,46 @@ def test_an_alert_to_someone_who_left_is_dropped(owner, smtp_server):
     alert = Alert.objects.get()
     assert (alert.sent_at, alert.next_attempt_at) == (None, None)
     assert smtp_server.messages == []
+
+
+def test_customer_text_cannot_ping_the_chat_channel(owner, chat, queued):
+    case = detractor_answer(
+        owner, comment="<!channel> <https://evil.example|Reset> & co"
+    )
+
+    alerts.deliver(Alert.objects.get(channel="chat").pk, now=NOW)
+
+    [body] = chat.bodies
+    assert (
+        "“&lt;!channel&gt; &lt;https://evil.example|Reset&gt; &amp; co”" in body["text"]
+    )
+    assert "<!channel>" not in body["text"]
+    assert case.pk
+
+
+def test_an_alert_whose_last_attempt_died_with_its_worker_is_given_up(owner, queued):
+    detractor_answer(owner)
+    Alert.objects.update(attempts=alerts.MAX_ATTEMPTS, next_attempt_at=NOW)
+
+    assert alerts.queue_due(now=NOW) == 0
+
+    alert = Alert.objects.get()
+    assert (alert.next_attempt_at, alert.last_error) == (
+        None,
+        "Given up after the last attempt.",
+    )
+
+
+def test_an_answer_is_kept_when_the_broker_cannot_be_reached(
+    owner, monkeypatch, django_capture_on_commit_callbacks
+):
+    def unreachable(alert_id: int) -> None:
+        raise ConnectionError("the broker is down")
+
+    monkeypatch.setattr(tasks.deliver_alert_task, "delay", unreachable)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        case = detractor_answer(owner)
+
+    assert case.response.score == 2
+    assert Alert.objects.get(channel="email").next_attempt_at == NOW

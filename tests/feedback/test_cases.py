@@ -647,3 +647,53 @@ def test_a_contacted_case_is_not_escalated(owner, managers):
     cases.record_contact(case, by=owner, channel="chat", at=case.created_at)
 
     assert cases.escalate_overdue(now=NOW) == 0
+
+
+def test_a_reopened_case_waits_for_a_new_contact_and_keeps_its_escalations(
+    owner, managers, frozen
+):
+    case = closed_case(owner)
+    Case.objects.filter(id=case.pk).update(escalation_level=2)
+
+    cases.reopen_case(case, by=owner, note="Called again")
+
+    case.refresh_from_db()
+    assert (case.status, case.first_contact_at, case.contact_channel) == (
+        "open",
+        None,
+        "",
+    )
+    assert case.escalation_level == 2
+    later = NOW + timedelta(days=3)
+    frozen.move_to(later)
+    assert cases.escalate_overdue(now=later) == 1
+    assert cases.escalate_overdue(now=later + timedelta(hours=2)) == 0
+    case.refresh_from_db()
+    assert case.escalation_level == 3
+
+
+def test_staff_who_cannot_see_cases_are_not_given_one(owner):
+    no_role = UserFactory.create(username="no-role", is_staff=True)
+    company = CompanyFactory.create(owner=owner)
+    invitation = sent(
+        "nps", customer=CustomerFactory.create(owner=no_role, company=company)
+    )
+
+    answer(invitation, 2)
+
+    assert case_of(invitation).owner == owner
+    with pytest.raises(ValidationError):
+        cases.assign_case(case_of(invitation), owner=no_role, by=owner)
+
+
+def test_a_later_angry_comment_never_moves_the_deadline_back(owner, frozen):
+    invitation = sent("nps", customer=CustomerFactory.create(owner=owner))
+    answer(invitation, 5)
+    case = case_of(invitation)
+    Case.objects.filter(id=case.pk).update(due_at=NOW + timedelta(hours=1))
+
+    frozen.move_to(NOW + timedelta(minutes=10))
+    answer(invitation, 5, "This is unacceptable")
+
+    case.refresh_from_db()
+    assert (case.priority, case.due_at) == ("urgent", NOW + timedelta(hours=1))

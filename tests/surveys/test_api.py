@@ -217,6 +217,7 @@ def test_a_survey_is_read_with_every_field(support):
         "max_reminders": 2,
         "expires_after_days": 10,
         "edit_window_hours": 48,
+        "case_at_most": None,
         "is_active": False,
         "created_at": NOW_TEXT,
         "updated_at": NOW_TEXT,
@@ -265,6 +266,7 @@ def test_a_manager_creates_a_survey(manager):
         "max_reminders": 0,
         "expires_after_days": 14,
         "edit_window_hours": 1,
+        "case_at_most": None,
         "is_active": True,
         "created_at": NOW_TEXT,
         "updated_at": NOW_TEXT,
@@ -296,6 +298,7 @@ def test_a_survey_created_with_a_name_and_kind_takes_the_defaults(manager):
         "max_reminders": 1,
         "expires_after_days": 30,
         "edit_window_hours": 24,
+        "case_at_most": None,
         "is_active": True,
         "created_at": NOW_TEXT,
         "updated_at": NOW_TEXT,
@@ -1380,3 +1383,21 @@ def test_the_schema_documents_the_surveys_api_without_tokens():
         "survey",
         "updated_since",
     }
+
+
+@pytest.mark.parametrize(
+    ("kind", "at_most", "status"), [("nps", 8, 201), ("nps", 10, 400), ("ces", 7, 400)]
+)
+def test_a_survey_sets_the_score_that_opens_a_case(manager, kind, at_most, status):
+    response = bearer(manager).post(
+        SURVEYS,
+        {"name": "After calls", "kind": kind, "case_at_most": at_most},
+        format="json",
+    )
+
+    assert response.status_code == status, response.json()
+    if status == 201:
+        assert Survey.objects.get().case_at_most == at_most
+    else:
+        assert "case_at_most" in response.json()
+        assert not Survey.objects.exists()

@@ -7,8 +7,7 @@ import functools
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin import helpers
+from django.contrib import admin
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -97,43 +96,39 @@ class CustomerPageAdmin(OpenCaseLink, CustomerAdmin):
         self, request: HttpRequest, queryset: QuerySet[Customer]
     ) -> TemplateResponse | None:
         form = SendSurveyForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            ids = list(queryset.values_list("id", flat=True)[: MAX_MANUAL_SEND + 1])
-            if len(ids) > MAX_MANUAL_SEND:
-                self.message_user(
-                    request,
-                    _("Choose at most %(max)d customers at once.")
-                    % {"max": MAX_MANUAL_SEND},
-                    messages.ERROR,
-                )
-                return None
-            survey = form.cleaned_data["survey"]
-            transaction.on_commit(
-                functools.partial(tasks.send_manually_task.delay, survey.pk, ids)
-            )
-            self.message_user(
+        if not form.is_valid():
+            return self.action_form_page(
                 request,
-                ngettext(
-                    "%(survey)s is being sent to %(count)d customer (after the "
-                    "usual eligibility rules).",
-                    "%(survey)s is being sent to %(count)d customers (after the "
-                    "usual eligibility rules).",
-                    len(ids),
-                )
-                % {"survey": survey, "count": len(ids)},
+                queryset,
+                action="send_survey",
+                form=form,
+                title=_("Send a survey"),
+                template="admin/customers/send_survey.html",
             )
+        ids = self.chosen_ids(
+            request,
+            queryset,
+            limit=MAX_MANUAL_SEND,
+            too_many=_("Choose at most %(max)d customers at once."),
+        )
+        if ids is None:
             return None
-        context: dict[str, Any] = {
-            **self.admin_site.each_context(request),
-            "title": _("Send a survey"),
-            "opts": self.opts,
-            "form": form,
-            "queryset": queryset,
-            "count": queryset.count(),
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "select_across": request.POST.get("select_across", "0"),
-        }
-        return TemplateResponse(request, "admin/customers/send_survey.html", context)
+        survey = form.cleaned_data["survey"]
+        transaction.on_commit(
+            functools.partial(tasks.send_manually_task.delay, survey.pk, ids)
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "%(survey)s is being sent to %(count)d customer (after the "
+                "usual eligibility rules).",
+                "%(survey)s is being sent to %(count)d customers (after the "
+                "usual eligibility rules).",
+                len(ids),
+            )
+            % {"survey": survey, "count": len(ids)},
+        )
+        return None
 
 
 admin.site.unregister(Interaction)

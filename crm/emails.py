@@ -16,6 +16,13 @@ from django.template.loader import get_template
 from django.utils import translation
 
 
+def message_id(local_part: str) -> str:
+    """A Message-ID of our own in the sender's domain: the same for every
+    retry of one mail, so that a duplicate is recognisable."""
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(">") or "touchloop"
+    return f"<{local_part}@{domain}>"
+
+
 def render_template(path: str, context: Mapping[str, Any]) -> str:
     """Render a mail part; the plain-text parts without HTML escaping."""
     template = get_template(path).template  # type: ignore[attr-defined]

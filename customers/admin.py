@@ -1,5 +1,5 @@
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -9,12 +9,16 @@ from django.core.validators import ProhibitNullCharactersValidator
 from django.db import connection
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from customers import services
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 from customers.models import Channel, Company, Customer, Interaction, Stage, Touchpoint
 
 # Beyond this many matches an exact COUNT(*) costs more than the page itself.
@@ -58,6 +62,48 @@ class LargeTableAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def chosen_ids(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Any],
+        *,
+        limit: int,
+        too_many: "StrOrPromise",
+    ) -> list[int] | None:
+        """The ids a list action applies to; None, with `too_many` (formatted
+        with max) as the message, past `limit`: an action names its rows in
+        one task message or one transaction."""
+        ids = list(queryset.values_list("id", flat=True)[: limit + 1])
+        if len(ids) <= limit:
+            return ids
+        self.message_user(request, str(too_many) % {"max": limit}, messages.ERROR)
+        return None
+
+    def action_form_page(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Any],
+        *,
+        action: str,
+        form: forms.Form,
+        title: "StrOrPromise",
+        template: str,
+    ) -> TemplateResponse:
+        """The page where a list action asks its question (a template that
+        extends admin/action_form.html); the chosen rows go along."""
+        context: dict[str, Any] = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.opts,
+            "form": form,
+            "queryset": queryset,
+            "count": queryset.count(),
+            "action": action,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "select_across": request.POST.get("select_across", "0"),
+        }
+        return TemplateResponse(request, template, context)
 
     def response_action(
         self, request: HttpRequest, queryset: QuerySet[Any]

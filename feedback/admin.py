@@ -59,7 +59,6 @@ from feedback.services import cases
 from surveys.models import SurveyResponse
 
 Status = Case.Status
-UNRESOLVED = [Status.OPEN, Status.CONTACTED]
 # The case page shows this many of the customer's latest interactions and
 # answers; the changelists filtered by customer have the rest.
 RECENT_ROWS = 10
@@ -107,7 +106,8 @@ class MyOpenCasesFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if self.value() == "open":
-            return queryset.filter(owner_id=request.user.pk, status__in=UNRESOLVED)
+            mine = queryset.filter(owner_id=request.user.pk)
+            return cast(CaseQuerySet, mine).unresolved()
         if self.value() == "all":
             return queryset.filter(owner_id=request.user.pk)
         return queryset
@@ -141,7 +141,7 @@ class StatusFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
         if value == "unresolved":
-            return queryset.filter(status__in=UNRESOLVED)
+            return cast(CaseQuerySet, queryset).unresolved()
         if value in Status.values:
             return queryset.filter(status=value)
         return queryset
@@ -356,43 +356,39 @@ class CaseAdmin(ViewOnlyAdmin):
         self, request: HttpRequest, queryset: QuerySet[Case]
     ) -> TemplateResponse | None:
         form = ReassignForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            ids = list(queryset.values_list("id", flat=True)[: MAX_BULK_REASSIGN + 1])
-            if len(ids) > MAX_BULK_REASSIGN:
-                self.message_user(
-                    request,
-                    _("Choose at most %(max)d cases at once.")
-                    % {"max": MAX_BULK_REASSIGN},
-                    messages.ERROR,
-                )
-                return None
-            owner = form.cleaned_data["owner"]
-            try:
-                changed = cases.assign_cases(ids, owner=owner, by=request.user)
-            except (PermissionDenied, ValidationError) as error:
-                self.message_user(request, message_of(error), messages.ERROR)
-                return None
-            self.message_user(
+        if not form.is_valid():
+            return self.action_form_page(
                 request,
-                ngettext(
-                    "%(count)d case was reassigned to %(owner)s.",
-                    "%(count)d cases were reassigned to %(owner)s.",
-                    changed,
-                )
-                % {"count": changed, "owner": staff_name(owner)},
+                queryset,
+                action="reassign",
+                form=form,
+                title=_("Reassign cases"),
+                template="admin/feedback/case/reassign.html",
             )
+        ids = self.chosen_ids(
+            request,
+            queryset,
+            limit=MAX_BULK_REASSIGN,
+            too_many=_("Choose at most %(max)d cases at once."),
+        )
+        if ids is None:
             return None
-        context: dict[str, Any] = {
-            **self.admin_site.each_context(request),
-            "title": _("Reassign cases"),
-            "opts": self.opts,
-            "form": form,
-            "queryset": queryset,
-            "count": queryset.count(),
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "select_across": request.POST.get("select_across", "0"),
-        }
-        return TemplateResponse(request, "admin/feedback/case/reassign.html", context)
+        owner = form.cleaned_data["owner"]
+        try:
+            changed = cases.assign_cases(ids, owner=owner, by=request.user)
+        except (PermissionDenied, ValidationError) as error:
+            self.message_user(request, message_of(error), messages.ERROR)
+            return None
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d case was reassigned to %(owner)s.",
+                "%(count)d cases were reassigned to %(owner)s.",
+                changed,
+            )
+            % {"count": changed, "owner": staff_name(owner)},
+        )
+        return None
 
     # The case page
 

@@ -67,7 +67,8 @@ class Holiday(models.Model):
 
 class CaseQuerySet(models.QuerySet["Case"]):
     def unresolved(self) -> "CaseQuerySet":
-        return self.exclude(status=Case.Status.CLOSED)
+        """Open or contacted: the work still to do."""
+        return self.filter(status__in=[Case.Status.OPEN, Case.Status.CONTACTED])
 
     def overdue(self, now: datetime) -> "CaseQuerySet":
         """Waiting for a first contact past its deadline: contacting the

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from feedback.admin import UNRESOLVED, URGENCY_ORDER, describe_time_left
+from feedback.admin import URGENCY_ORDER, describe_time_left
 from feedback.forms import staff_name
 from feedback.models import Case
 from feedback.services import cases
@@ -36,7 +36,7 @@ def open_cases_home(user: Any, *, now: datetime) -> dict[str, Any]:
     if not cases.may_view(user):
         return {}
     manager = cases.is_manager(user)
-    unresolved = Case.objects.filter(status__in=UNRESOLVED)
+    unresolved = Case.objects.unresolved()
     if not manager:
         unresolved = unresolved.filter(owner_id=user.pk)
     overdue = Q(status=Case.Status.OPEN, due_at__lt=now)

@@ -26,10 +26,11 @@ from django.utils import timezone, translation
 from crm import emails
 from feedback import tasks
 from feedback.models import Alert, Case, CaseEvent, StaffPreference
+from surveys.services import sending
 
-# 12 attempts with the backoff below span about a day.
-MAX_ATTEMPTS = 12
-MAX_BACKOFF = timedelta(hours=4)
+# With the survey mail's backoff (doubling, at most an hour), 30 attempts
+# span about a day.
+MAX_ATTEMPTS = 30
 CHAT_TIMEOUT_SECONDS = 10
 
 
@@ -106,11 +107,6 @@ def queue_due(*, now: datetime, limit: int = 1000) -> int:
     return len(ids)
 
 
-def backoff(attempts: int) -> timedelta:
-    seconds = settings.SURVEY_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)
-    return min(timedelta(seconds=seconds), MAX_BACKOFF)
-
-
 def deliver(alert_id: int, *, now: datetime) -> str:
     """Send one alert unless it was sent or someone is sending it."""
     lease = timedelta(seconds=settings.CASE_ALERT_LEASE_SECONDS)
@@ -145,9 +141,8 @@ def deliver(alert_id: int, *, now: datetime) -> str:
         else:
             send_mail(alert)
     except (smtplib.SMTPException, OSError, ChatError) as error:
-        again = (
-            None if alert.attempts >= MAX_ATTEMPTS else now + backoff(alert.attempts)
-        )
+        last = alert.attempts >= MAX_ATTEMPTS
+        again = None if last else now + sending.backoff(alert.attempts)
         Alert.objects.filter(id=alert_id).update(
             next_attempt_at=again, last_error=f"{type(error).__name__}: {error}"[:2000]
         )
@@ -174,7 +169,6 @@ def send_mail(alert: Alert) -> None:
     if recipient is None:  # deliver drops these; the type does not know
         return
     case = event.case
-    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(">") or "touchloop"
     emails.send(
         "case_alert",
         to=recipient.email,
@@ -191,7 +185,7 @@ def send_mail(alert: Alert) -> None:
             "link": case_link(case),
             "level": event.data.get("level"),
         },
-        headers={"Message-ID": f"<case-alert-{alert.pk}@{domain}>"},
+        headers={"Message-ID": emails.message_id(f"case-alert-{alert.pk}")},
     )
 
 

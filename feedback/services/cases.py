@@ -61,13 +61,15 @@ def is_angry(comment: str) -> bool:
     return bool(ANGRY_WORDS.search(comment)) or shouting or "!!!" in comment
 
 
-def reason_for(response: SurveyResponse) -> str:
-    """Why this answer opens a case; "" when it does not.
+def is_negative(response: SurveyResponse) -> bool:
+    """At or below the survey's threshold (by default the negative band)."""
+    return response.score <= response.survey.case_threshold
 
-    At or below the survey's threshold (by default the negative band) it is
-    the kind's reason; a passive answer with an angry comment opens one too.
-    """
-    if response.score <= response.survey.case_threshold:
+
+def reason_for(response: SurveyResponse) -> str:
+    """Why this answer opens a case; "" when it does not: a negative answer
+    for the kind's reason, a passive one with an angry comment too."""
+    if is_negative(response):
         return REASON_OF_KIND[response.kind]
     if response.band == Band.PASSIVE and is_angry(response.comment):
         return Reason.NEGATIVE_COMMENT
@@ -227,9 +229,9 @@ def on_response_recorded(*, response: SurveyResponse, created: bool) -> None:
         if case is not None:
             note_recovery_answer(case, response=response, now=now)
             return
-    existing = None if created else Case.objects.filter(response=response).first()
+    existing = None if created else locking().filter(response=response).first()
     if existing is not None:
-        note_changed_answer(locked(existing), response=response, now=now)
+        note_changed_answer(existing, response=response, now=now)
         return
     reason = reason_for(response)
     if reason:
@@ -363,13 +365,15 @@ def open_case(
 # Working on a case
 
 
-def locked(case: Case | int) -> Case:
-    case_id = case if isinstance(case, int) else case.pk
-    return (
-        Case.objects.select_for_update(of=("self",))
-        .select_related("owner", "response__survey", "customer")
-        .get(id=case_id)
+def locking() -> QuerySet[Case]:
+    """Cases read under a row lock, with what the services look at."""
+    return Case.objects.select_for_update(of=("self",)).select_related(
+        "owner", "response__survey", "customer"
     )
+
+
+def locked(case: Case | int) -> Case:
+    return locking().get(id=case if isinstance(case, int) else case.pk)
 
 
 @transaction.atomic
@@ -600,7 +604,7 @@ def note_recovery_answer(
     reopens the case. Runs in the answer's transaction, also for a changed
     answer within the edit window."""
     case = locked(case)
-    negative = response.score <= response.survey.case_threshold
+    negative = is_negative(response)
     outcome = Case.Outcome.NOT_RECOVERED if negative else Case.Outcome.RECOVERED
     log(
         case,

@@ -571,9 +571,8 @@ def mail_headers(invitation: Invitation, *, unsubscribe_url: object) -> dict[str
     """A Message-ID stable for this mail (a retry sends the same one, so a
     duplicate is recognisable) and RFC 8058 one-click unsubscribe."""
     number = invitation.reminders_sent + (invitation.sent_at is not None)
-    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(">") or "touchloop"
     return {
-        "Message-ID": f"<invitation-{invitation.pk}.{number}@{domain}>",
+        "Message-ID": emails.message_id(f"invitation-{invitation.pk}.{number}"),
         "List-Unsubscribe": f"<{unsubscribe_url}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }

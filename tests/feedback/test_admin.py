@@ -12,7 +12,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from feedback import tasks
 from feedback.admin import CaseAdmin
 from feedback.models import (
     Alert,
@@ -42,14 +41,6 @@ Event = CaseEvent.Kind
 def frozen():
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller
-
-
-@pytest.fixture(autouse=True)
-def queued(monkeypatch):
-    """The alert tasks asked for (the broker is the edge of this world)."""
-    ids: list[int] = []
-    monkeypatch.setattr(tasks.deliver_alert_task, "delay", ids.append)
-    return ids
 
 
 @pytest.fixture

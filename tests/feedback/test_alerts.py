@@ -45,13 +45,6 @@ def no_delay(settings):
 
 
 @pytest.fixture
-def queued(monkeypatch):
-    ids: list[int] = []
-    monkeypatch.setattr(tasks.deliver_alert_task, "delay", ids.append)
-    return ids
-
-
-@pytest.fixture
 def owner(db):
     return UserFactory.create(
         username="oona", first_name="Oona", email="oona@example.com", groups=["Support"]

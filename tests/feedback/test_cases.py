@@ -9,7 +9,7 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, connections
 
-from feedback import deadlines, tasks
+from feedback import deadlines
 from feedback.models import Alert, Case, CaseEvent, RootCause
 from feedback.services import cases
 from surveys.models import Invitation, SurveyResponse
@@ -34,14 +34,6 @@ NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)  # a Wednesday
 def frozen():
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller
-
-
-@pytest.fixture(autouse=True)
-def queued(monkeypatch):
-    """The alert tasks asked for (the broker is the edge of this world)."""
-    ids: list[int] = []
-    monkeypatch.setattr(tasks.deliver_alert_task, "delay", ids.append)
-    return ids
 
 
 @pytest.fixture

@@ -425,3 +425,58 @@ class SurveyResponse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.score} — {self.customer}"
+
+
+class ScoreRollup(models.Model):
+    """Day-level band counts of the answers: the metrics read these instead
+    of millions of answers where a figure allows it.
+
+    Every answer counts once in the "all" row of its survey and day, and once
+    in the row of its value of each rolled-up dimension ("" when it has none):
+    five rows. `day` is the answer's date in settings.TIME_ZONE. Company and
+    staff are not rolled up: they have many values, and their SET_NULL foreign
+    keys on the answers would change answers behind the rollup's back.
+    surveys/services/rollup.py keeps the counts equal to a recomputation from
+    the raw answers.
+    """
+
+    class Dimension(models.TextChoices):
+        ALL = "all", _("all answers")
+        CHANNEL = "channel", _("channel")
+        TOUCHPOINT = "touchpoint", _("touchpoint")
+        STAGE = "stage", _("journey stage")
+        SEGMENT = "segment", _("segment")
+
+    day = models.DateField(_("day"))
+    survey = models.ForeignKey(
+        Survey,
+        verbose_name=_("survey"),
+        db_index=False,  # the reads go through the unique index below
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    dimension = models.CharField(
+        _("dimension"), max_length=10, choices=Dimension.choices
+    )
+    # "" for "all" and for answers without the dimension; a touchpoint's id as
+    # decimal text.
+    value = models.CharField(_("value"), max_length=50, blank=True)
+    promoters = models.IntegerField(_("promoters"), default=0)
+    passives = models.IntegerField(_("passives"), default=0)
+    detractors = models.IntegerField(_("detractors"), default=0)
+
+    class Meta:
+        verbose_name = _("score rollup row")
+        verbose_name_plural = _("score rollup")
+        constraints = [
+            # In the reads' order: kind =, dimension =, optional value =, then
+            # a range of days. The answers' upserts conflict on it.
+            models.UniqueConstraint(
+                fields=["kind", "dimension", "value", "day", "survey"],
+                name="score_rollup_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.dimension}={self.value} {self.day}"

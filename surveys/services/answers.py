@@ -1,6 +1,8 @@
 """What customers do with the link: open it, answer, change the answer,
 unsubscribe. Recording an answer is idempotent and announces it through the
-`response_recorded` hook (settings.HOOKS), which the close-the-loop app uses."""
+`response_recorded` hook (settings.HOOKS), which the close-the-loop app uses.
+Every write of an answer, deletion included, keeps the score rollup
+(surveys/services/rollup.py) in the same transaction."""
 
 import re
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from customers import hooks
 from customers.models import Customer
 from surveys import tokens
 from surveys.models import SCALES, Invitation, SurveyResponse, band_for
+from surveys.services import rollup
 
 Status = Invitation.Status
 TOKEN = re.compile(r"[0-9a-f]{64}")
@@ -140,18 +143,40 @@ def record_locked(
             invitation, score=score, comment=comment or "", now=now
         )
         hooks.announce("response_recorded", response=response, created=True)
+        # Last: every answer to the survey that day shares the rollup's rows,
+        # and their row locks are held until the commit.
+        rollup.count_new(response)
         return Recorded(response, created=True, changed=True)
     new_comment = response.comment if comment is None else comment
     unchanged = response.score == score and response.comment == new_comment
     if unchanged or now > edit_window_closes(response, invitation):
         return Recorded(response, created=False, changed=False)
+    old_band = response.band
     response.score, response.comment = score, new_comment
     response.band = band_for(response.kind, score)
     response.save(update_fields=["score", "comment", "band", "updated_at"])
     # Loaded already: the hook's handlers read them without a query.
     response.invitation, response.survey = invitation, invitation.survey
     hooks.announce("response_recorded", response=response, created=False)
+    rollup.count_change(response, old_band=old_band)  # last, as above
     return Recorded(response, created=False, changed=True)
+
+
+@transaction.atomic
+def delete_response(response: SurveyResponse) -> None:
+    """Delete an answer and take it out of the score rollup: the only way to
+    delete one. Raises ProtectedError, and changes nothing, when a case is
+    about it."""
+    # The invitation first, as record_response locks it: an edit of this
+    # answer waits, and the band subtracted is the one the answer has now.
+    Invitation.objects.select_for_update(of=("self",), no_key=True).filter(
+        id=response.invitation_id
+    ).first()
+    current = SurveyResponse.objects.filter(id=response.pk).first()
+    if current is None:
+        return
+    rollup.count_deletion(current)
+    current.delete()
 
 
 def is_expired(invitation: Invitation, *, now: datetime) -> bool:

@@ -38,6 +38,7 @@ from customers.models import (
 from feedback.models import Case, CaseEvent, RootCause, StaffPreference
 from surveys import tokens
 from surveys.models import Band, Invitation, Kind, Survey, SurveyResponse, band_for
+from surveys.services import rollup
 
 DEFAULT_PASSWORD = "touchloop-demo"  # noqa: S105 - printed on start, DEBUG only
 SEED = 2026
@@ -139,6 +140,10 @@ def seed(*, password: str, now: datetime) -> dict[str, int]:
         if customer.pk not in with_history:
             new_rows.extend(plan.draw(customer))
     new_rows.save()
+    if new_rows.responses:
+        # bulk_create bypasses the answer service, which keeps the rollup.
+        days = [rollup.day_of(response.answered_at) for response in new_rows.responses]
+        rollup.rebuild_rollup(start=min(days), end=max(days))
     return {
         "companies": len(companies),
         "customers": len(customers),

@@ -12,6 +12,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from customers import api as customers_api
 from feedback import api as feedback_api
+from feedback import metrics_api
 from surveys import api as surveys_api
 
 
@@ -48,3 +49,4 @@ router.register("invitations", surveys_api.InvitationViewSet)
 router.register("responses", surveys_api.SurveyResponseViewSet)
 router.register("cases", feedback_api.CaseViewSet)
 router.register("root-causes", feedback_api.RootCauseViewSet)
+router.register("metrics", metrics_api.MetricsViewSet, basename="metrics")

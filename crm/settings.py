@@ -347,6 +347,13 @@ CASE_ALERT_DELAY_SECONDS = env_int("CASE_ALERT_DELAY_SECONDS", 120)
 # An alert claimed longer ago than this belonged to a dead worker.
 CASE_ALERT_LEASE_SECONDS = env_int("CASE_ALERT_LEASE_SECONDS", 300)
 
+# Manager insights. Below this many answers a score carries a warning.
+METRICS_MIN_SAMPLE = env_int("METRICS_MIN_SAMPLE", 30)
+# Read day-level band counts from the rollup table where a figure allows it
+# (all answers, at most one of its dimensions, days in TIME_ZONE); off, every
+# figure aggregates the raw answers (the benchmark compares both).
+METRICS_USE_ROLLUP = env_bool("METRICS_USE_ROLLUP", True)
+
 # Hooks: how a lower app announces an event to higher ones without importing
 # them (DESIGN.md). Each handler is called in the announcer's transaction.
 HOOKS: dict[str, list[str]] = {

@@ -15,13 +15,13 @@ from django.db.models.functions import Coalesce, Trunc
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from feedback.metrics.filters import INTERVALS, Interval
+from feedback.metrics.periods import period_label
 from feedback.models import Case
 
 Grouping = Literal["owner", "root_cause", "touchpoint", "period"]
-Interval = Literal["day", "week", "month", "quarter"]
 
 GROUPINGS: tuple[Grouping, ...] = get_args(Grouping)
-INTERVALS: tuple[Interval, ...] = get_args(Interval)
 
 # The label of a group without an owner, root cause or touchpoint. A dash
 # needs no translation; the dashboard may word it itself (its key is None).
@@ -253,15 +253,7 @@ def _label(
     if by is None:
         return gettext("all cases")
     if by == "period":
-        start: datetime = row["group_key"].astimezone(zone)
-        if interval == "day":
-            return f"{start:%Y-%m-%d}"
-        if interval == "week":
-            year, week, _ = start.isocalendar()
-            return f"{year}-W{week:02d}"
-        if interval == "month":
-            return f"{start:%Y-%m}"
-        return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+        return period_label(row["group_key"].astimezone(zone), interval)
     if row["group_key"] is None:
         return MISSING_LABEL
     if by == "owner":

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -274,6 +275,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "feedback.tasks.deliver_pending_alerts_task",
         "schedule": DISPATCH_INTERVAL_SECONDS,
     },
+    # Hourly: once WEEKLY_DIGEST_WEEKDAY/HOUR has come, writes the week's
+    # digest rows (once per manager) and sends what is due, retries included.
+    "send-weekly-digests": {
+        "task": "feedback.tasks.send_weekly_digests_task",
+        "schedule": crontab(minute=5),
+    },
 }
 
 # The survey loop (surveys/services). Durations are whole units, from the
@@ -353,6 +360,15 @@ METRICS_MIN_SAMPLE = env_int("METRICS_MIN_SAMPLE", 30)
 # (all answers, at most one of its dimensions, days in TIME_ZONE); off, every
 # figure aggregates the raw answers (the benchmark compares both).
 METRICS_USE_ROLLUP = env_bool("METRICS_USE_ROLLUP", True)
+# The managers' weekly digest of the week just finished (Monday to Sunday)
+# goes out from this weekday (0 = Monday) and hour, local time in TIME_ZONE.
+WEEKLY_DIGEST_WEEKDAY = env_int("WEEKLY_DIGEST_WEEKDAY", 0)
+WEEKLY_DIGEST_HOUR = env_int("WEEKLY_DIGEST_HOUR", 8)
+if not (0 <= WEEKLY_DIGEST_WEEKDAY <= 6 and 0 <= WEEKLY_DIGEST_HOUR <= 23):
+    raise ImproperlyConfigured(
+        "WEEKLY_DIGEST_WEEKDAY must be 0 (Monday) to 6 (Sunday), "
+        "WEEKLY_DIGEST_HOUR 0 to 23."
+    )
 
 # Hooks: how a lower app announces an event to higher ones without importing
 # them (DESIGN.md). Each handler is called in the announcer's transaction.

@@ -23,6 +23,7 @@ urlpatterns = [
         name="api-docs",
     ),
     path("api/v1/", include(router.urls)),
+    path("dashboard/", include("feedback.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("", include("surveys.urls")),
 ]

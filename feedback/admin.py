@@ -54,6 +54,7 @@ from feedback.models import (
     Holiday,
     RootCause,
     StaffPreference,
+    WeeklyDigest,
 )
 from feedback.services import cases
 from surveys.models import SurveyResponse
@@ -647,11 +648,12 @@ class HolidayAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(StaffPreference)
 class StaffPreferenceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """The language of each staff member's case alerts."""
+    """The language of each staff member's mail, and whether a manager
+    receives the weekly digest."""
 
-    list_display = ["user", "language"]
+    list_display = ["user", "language", "receives_weekly_digest"]
     list_select_related = ["user"]
-    list_filter = ["language"]
+    list_filter = ["language", "receives_weekly_digest"]
     search_fields = ["user__username", "user__email"]
     ordering = ["user__username"]
 
@@ -692,3 +694,26 @@ class AlertAdmin(ViewOnlyAdmin):
     @admin.display(description=_("last error"))
     def short_error(self, alert: Alert) -> str:
         return truncatechars(alert.last_error, 80)
+
+
+@admin.register(WeeklyDigest)
+class WeeklyDigestAdmin(ViewOnlyAdmin):
+    """The outbox of the managers' weekly digest: who got which week."""
+
+    list_display = [
+        "user",
+        "week_start",
+        "sent_at",
+        "attempts",
+        "next_attempt_at",
+        "short_error",
+    ]
+    list_select_related = ["user"]
+    list_filter = ["week_start", ("sent_at", admin.EmptyFieldListFilter)]
+    search_fields = ["user__username", "user__email"]
+    ordering = ["-id"]
+    sortable_by = ()
+
+    @admin.display(description=_("last error"))
+    def short_error(self, digest: WeeklyDigest) -> str:
+        return truncatechars(digest.last_error, 80)

@@ -27,7 +27,8 @@ class RootCause(models.Model):
 
 
 class StaffPreference(models.Model):
-    """A staff member's own settings: the language of their mail."""
+    """A staff member's own settings: the language of their mail, and whether
+    a manager receives the weekly digest."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -40,6 +41,9 @@ class StaffPreference(models.Model):
         max_length=10,
         choices=settings.LANGUAGES,
         default=settings.LANGUAGE_CODE,
+    )
+    receives_weekly_digest = models.BooleanField(
+        _("receives the weekly digest"), default=True
     )
 
     class Meta:
@@ -350,3 +354,51 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} → {self.recipient or '#'}: {self.event}"
+
+
+class WeeklyDigest(models.Model):
+    """The outbox of the managers' weekly digest: one row per manager and
+    week reported on, created when the week's digest is due and delivered by
+    the hourly task. The unique constraint is what makes the digest go out
+    once per manager and week, however often and on however many workers
+    the task runs."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("manager"),
+        db_index=False,  # leads the unique constraint below
+        on_delete=models.CASCADE,
+        related_name="weekly_digests",
+    )
+    # The Monday of the week reported on (Monday to Sunday in TIME_ZONE).
+    week_start = models.DateField(_("week starting"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # When a worker may try (again). Claiming a row moves it a lease ahead, so
+    # a claim of a dead worker runs out by itself; null once sent, skipped or
+    # given up.
+    next_attempt_at = models.DateTimeField(
+        _("next attempt at"), null=True, blank=True, default=timezone.now
+    )
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("weekly digest")
+        verbose_name_plural = _("weekly digests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "week_start"], name="weekly_digest_once_per_week"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(next_attempt_at__isnull=False),
+                name="weekly_digest_due_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.week_start:%Y-%m-%d}"

@@ -1,11 +1,11 @@
 """Celery tasks of the close-the-loop app: thin, taking ids, each calling one
-service, each safe to run twice. Beat runs the last two
+service, each safe to run twice. Beat runs the last three
 (settings.CELERY_BEAT_SCHEDULE)."""
 
 from celery import shared_task
 from django.utils import timezone
 
-from feedback.services import alerts, cases
+from feedback.services import alerts, cases, digest
 
 
 @shared_task
@@ -21,3 +21,8 @@ def deliver_pending_alerts_task() -> int:
 @shared_task
 def escalate_task() -> int:
     return cases.escalate_overdue(now=timezone.now())
+
+
+@shared_task
+def send_weekly_digests_task() -> dict[str, int]:
+    return vars(digest.send_due(now=timezone.now()))

@@ -46,6 +46,7 @@ def test_manager_may_do_everything_in_the_three_apps():
             "holiday",
             "alert",
             "staffpreference",
+            "weeklydigest",
         ],
     }
     expected = {

@@ -1,0 +1,322 @@
+"""The managers' weekly digest: the week's NPS, CSAT and CES with margin and
+change, the top pain point and the overdue cases, by mail, once a week.
+
+Beat runs `send_due` hourly. From WEEKLY_DIGEST_WEEKDAY at WEEKLY_DIGEST_HOUR
+(local time in TIME_ZONE) to the end of that week it writes one WeeklyDigest
+row per manager for the week just finished; the rows' unique constraint means
+one per manager and week however often, and on however many workers, it runs.
+Then it delivers the rows that are due, each claimed first with a conditional
+UPDATE, so one worker sends it. A transient mail error puts the row back with
+the survey mail's backoff; a worker that dies after the mail server accepted a
+digest and before marking it sent causes one duplicate (same Message-ID).
+"""
+
+import smtplib
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db.models import F, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from crm import emails
+from customers.models import Stage
+from feedback.metrics import scores
+from feedback.metrics.filters import AnswerFilter
+from feedback.models import Case, StaffPreference, WeeklyDigest
+from feedback.services import alerts
+from surveys.models import Kind
+from surveys.services import sending
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+# Besides the escalation group (the managers who hear of overdue cases), the
+# Manager role always gets the digest.
+MANAGER_GROUP = "Manager"
+KINDS: tuple[str, ...] = (Kind.NPS, Kind.CSAT, Kind.CES)
+# With the survey mail's backoff (doubling, at most an hour) and an hourly
+# run, 24 attempts span about a day.
+MAX_ATTEMPTS = 24
+# Rendering takes a few queries and sending one mail; a claim older than
+# this belonged to a dead worker.
+LEASE = timedelta(minutes=10)
+OVERDUE_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class KindFigures:
+    kind: str
+    figures: scores.Score
+    link: str
+
+
+@dataclass(frozen=True)
+class OverdueCase:
+    case: Case
+    link: str
+
+
+@dataclass(frozen=True)
+class TopPainPoint:
+    kind: str
+    stage: str
+    stage_label: "StrOrPromise"
+    touchpoint_label: str
+    figures: scores.Score
+    link: str
+
+
+@dataclass(frozen=True)
+class Contents:
+    """What every manager's digest of one week says (each in their own
+    language): the same for all of them, so computed once per run. `now` is
+    when the overdue cases were counted."""
+
+    now: datetime
+    week_start: date
+    week_end: date
+    kinds: list[KindFigures]
+    pain_point: TopPainPoint | None
+    overdue_count: int
+    overdue: list[OverdueCase]
+    overdue_link: str
+    dashboard_link: str
+
+
+@dataclass(frozen=True)
+class Report:
+    created: int = 0
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+
+def week_due(now: datetime) -> date | None:
+    """The Monday of the week to report on at `now`: the week just finished
+    (Monday to Sunday, local time), from this week's sending time to its
+    end (a manager who joins on Friday still gets it); None before it."""
+    local = timezone.localtime(now)
+    monday = local.date() - timedelta(days=local.weekday())
+    sending_at = datetime.combine(
+        monday + timedelta(days=settings.WEEKLY_DIGEST_WEEKDAY),
+        time(settings.WEEKLY_DIGEST_HOUR),
+        tzinfo=local.tzinfo,
+    )
+    if local < sending_at:
+        return None
+    return monday - timedelta(days=7)
+
+
+def managers() -> QuerySet[User]:
+    """Whom the digest is for: active staff with an address in the
+    escalation group or the Manager role."""
+    groups = {settings.CASE_ESCALATION_GROUP, MANAGER_GROUP}
+    return (
+        User.objects.filter(groups__name__in=groups, is_active=True, is_staff=True)
+        .exclude(email="")
+        .distinct()
+    )
+
+
+def recipients() -> QuerySet[User]:
+    """The managers who did not opt out (one without a StaffPreference row
+    has the default: the digest)."""
+    return managers().exclude(preference__receives_weekly_digest=False)
+
+
+def set_receives_weekly_digest(user: User, *, receives: bool) -> StaffPreference:
+    """The user's own choice, from the digest page."""
+    preference, _ = StaffPreference.objects.update_or_create(
+        user=user, defaults={"receives_weekly_digest": receives}
+    )
+    return preference
+
+
+def receives_weekly_digest(user: User) -> bool:
+    """The choice as the digest page shows it (no row yet: the default)."""
+    choice = (
+        StaffPreference.objects.filter(user=user)
+        .values_list("receives_weekly_digest", flat=True)
+        .first()
+    )
+    return True if choice is None else choice
+
+
+def create_due(*, now: datetime) -> int:
+    """Write the rows of the week just finished, once its time has come, for
+    the managers who have none yet. Returns how many were new."""
+    week = week_due(now)
+    if week is None:
+        return 0
+    missing = recipients().exclude(weekly_digests__week_start=week)
+    rows = [
+        WeeklyDigest(
+            user_id=user_id, week_start=week, created_at=now, next_attempt_at=now
+        )
+        for user_id in missing.values_list("id", flat=True)
+    ]
+    # A run on another worker may have written some of them since: the
+    # unique constraint keeps its rows and drops ours.
+    WeeklyDigest.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def send_due(*, now: datetime, limit: int = 1000) -> Report:
+    """The hourly run: write the week's rows when due, then deliver every
+    row whose time has come (new ones, retries, claims of dead workers)."""
+    created = create_due(now=now)
+    unsent = WeeklyDigest.objects.filter(sent_at__isnull=True, next_attempt_at__lte=now)
+    unsent.filter(attempts__gte=MAX_ATTEMPTS).update(
+        next_attempt_at=None, last_error="Given up after the last attempt."
+    )
+    due = (
+        unsent.filter(attempts__lt=MAX_ATTEMPTS)
+        .order_by("next_attempt_at", "id")
+        .values_list("id", flat=True)[:limit]
+    )
+    cache: dict[date, Contents] = {}
+    results = Counter(deliver(digest_id, now=now, cache=cache) for digest_id in due)
+    return Report(
+        created=created,
+        sent=results["sent"],
+        skipped=results["skipped"],
+        failed=results["failed"],
+    )
+
+
+def deliver(
+    digest_id: int, *, now: datetime, cache: dict[date, Contents] | None = None
+) -> str:
+    """Send one digest unless it was sent or someone is sending it; skip it
+    when its manager opted out, left or lost the role since it was written.
+    `cache` keeps the week's contents from one digest to the next."""
+    claimed = WeeklyDigest.objects.filter(
+        id=digest_id,
+        sent_at__isnull=True,
+        next_attempt_at__lte=now,
+        attempts__lt=MAX_ATTEMPTS,
+    ).update(claimed_at=now, next_attempt_at=now + LEASE, attempts=F("attempts") + 1)
+    if not claimed:
+        return "not due"
+    digest = WeeklyDigest.objects.select_related("user__preference").get(id=digest_id)
+    if not recipients().filter(id=digest.user_id).exists():
+        WeeklyDigest.objects.filter(id=digest_id).update(
+            next_attempt_at=None,
+            last_error="The manager opted out, left or has no address.",
+        )
+        return "skipped"
+    if cache is None:
+        cache = {}
+    if digest.week_start not in cache:
+        cache[digest.week_start] = contents_of(digest.week_start, now=now)
+    # Outside any transaction: a mail server can be slow, and a mail cannot be
+    # taken back once sent.
+    try:
+        send_mail(digest, contents=cache[digest.week_start])
+    except (smtplib.SMTPException, OSError) as error:
+        last = digest.attempts >= MAX_ATTEMPTS
+        again = None if last else now + sending.backoff(digest.attempts)
+        WeeklyDigest.objects.filter(id=digest_id).update(
+            next_attempt_at=again, last_error=f"{type(error).__name__}: {error}"[:2000]
+        )
+        return "failed"
+    WeeklyDigest.objects.filter(id=digest_id).update(
+        sent_at=timezone.now(), next_attempt_at=None, last_error=""
+    )
+    return "sent"
+
+
+def dashboard_link(week_start: date, **parameters: str | int) -> str:
+    """The dashboard showing the week (the query string of
+    feedback.metrics.filters)."""
+    week_end = week_start + timedelta(days=6)
+    query = urlencode(
+        {"from": week_start.isoformat(), "to": week_end.isoformat(), **parameters}
+    )
+    return f"{settings.SITE_URL}{reverse('dashboard:index')}?{query}"
+
+
+def contents_of(week_start: date, *, now: datetime) -> Contents:
+    """The week's figures, its top pain point, and the cases overdue `now`."""
+    week_end = week_start + timedelta(days=6)
+    kinds = [
+        KindFigures(
+            kind=kind,
+            figures=scores.headline(
+                AnswerFilter(kind=kind, start=week_start, end=week_end)
+            ),
+            link=dashboard_link(week_start, kind=kind),
+        )
+        for kind in KINDS
+    ]
+    overdue = Case.objects.overdue(now)
+    first_overdue = overdue.select_related("customer", "owner").order_by(
+        "due_at", "id"
+    )[:OVERDUE_SHOWN]
+    return Contents(
+        now=now,
+        week_start=week_start,
+        week_end=week_end,
+        kinds=kinds,
+        pain_point=top_pain_point(week_start, kinds),
+        overdue_count=overdue.count(),
+        overdue=[
+            OverdueCase(case=case, link=alerts.case_link(case))
+            for case in first_overdue
+        ],
+        overdue_link=settings.SITE_URL
+        + reverse("admin:feedback_case_changelist")
+        + "?overdue=1",
+        dashboard_link=dashboard_link(week_start, kind=Kind.NPS),
+    )
+
+
+def top_pain_point(week_start: date, kinds: list[KindFigures]) -> TopPainPoint | None:
+    """The journey cell with the most impact, on the scale most answers of
+    the week used (NPS on a tie); None when the week has no negative answer
+    there."""
+    busiest = max(kinds, key=lambda row: row.figures.n)
+    if busiest.figures.n == 0:
+        return None
+    answers = AnswerFilter(
+        kind=busiest.kind, start=week_start, end=week_start + timedelta(days=6)
+    )
+    ranked = scores.pain_points(scores.journey(answers), limit=1)
+    if not ranked:
+        return None
+    cell = ranked[0].cell
+    parameters: dict[str, str | int] = {"kind": busiest.kind, "stage": cell.stage}
+    if cell.touchpoint is not None:
+        parameters["touchpoint"] = cell.touchpoint
+    return TopPainPoint(
+        kind=busiest.kind,
+        stage=cell.stage,
+        # Lazy: rendered in each manager's language.
+        stage_label=Stage(cell.stage).label if cell.stage else "",
+        touchpoint_label=cell.touchpoint_label,
+        figures=cell.figures,
+        link=dashboard_link(week_start, **parameters),
+    )
+
+
+def send_mail(digest: WeeklyDigest, *, contents: Contents) -> None:
+    user = digest.user
+    emails.send(
+        "weekly_digest",
+        to=user.email,
+        language=alerts.language_of(user),
+        context={
+            "brand": settings.BRAND_NAME,
+            "recipient": user,
+            "contents": contents,
+            "minimum_sample": settings.METRICS_MIN_SAMPLE,
+            "settings_link": settings.SITE_URL + reverse("dashboard:digest"),
+        },
+        headers={"Message-ID": emails.message_id(f"weekly-digest-{digest.pk}")},
+    )

@@ -1,0 +1,171 @@
+"""A manager reads the dashboard in a real browser: the charts are drawn, a
+trend point opens the answers behind it, and the Chinese page fits."""
+
+import random
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from customers.models import Stage
+from feedback.metrics.periods import period_start
+from surveys.models import Kind, SurveyResponse
+from surveys.services import rollup
+from tests.factories import (
+    CaseFactory,
+    CustomerFactory,
+    SurveyFactory,
+    SurveyResponseFactory,
+    TouchpointFactory,
+    UserFactory,
+)
+
+# serialized_rollback: the flush after the test must not take the roles and
+# root causes that migrations made away from the tests that run after it.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+PASSWORD = "correct horse battery staple"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+# A copy where a person looks first.
+LOOK_HERE = Path("/tmp")  # noqa: S108 (files for people to look at)
+
+TOUCHPOINTS = [
+    ("Website visit", Stage.AWARENESS),
+    ("Sales demo", Stage.CONSIDERATION),
+    ("Checkout", Stage.PURCHASE),
+    ("Onboarding call", Stage.USAGE),
+    ("Support ticket", Stage.USAGE),
+    ("Renewal meeting", Stage.REPURCHASE),
+]
+COMMENTS = [
+    "Nobody called me back about my invoice.",
+    "The checkout page failed twice.",
+    "Support took a week to answer.",
+]
+
+
+def made_up_answers(count: int) -> None:
+    """Twelve weeks of NPS answers over six touchpoints, three staff members
+    and two segments, a few detractors with comments and cases; the same
+    every run (a fixed seed)."""
+    chance = random.Random(5)
+    survey = SurveyFactory.create(name="Relationship NPS", kind=Kind.NPS)
+    touchpoints = [
+        TouchpointFactory.create(name=name, stage=stage) for name, stage in TOUCHPOINTS
+    ]
+    staff = [
+        UserFactory.create(username=name, first_name=first, last_name=last)
+        for name, first, last in [
+            ("li.na", "Li", "Na"),
+            ("tom.b", "Tom", "Baker"),
+            ("ana.s", "Ana", "Silva"),
+        ]
+    ]
+    now = timezone.now()
+    for number in range(count):
+        touchpoint = chance.choice(touchpoints)
+        # Later weeks and the demo touchpoint are happier: a visible trend.
+        mood = number / count + (0.3 if touchpoint.name == "Sales demo" else 0)
+        score = min(10, max(0, round(chance.gauss(5 + 5 * mood, 2.5))))
+        customer = CustomerFactory.create(segment=chance.choice(["smb", "enterprise"]))
+        response = SurveyResponseFactory.create(
+            invitation__survey=survey,
+            invitation__customer=customer,
+            invitation__interaction__customer=customer,
+            invitation__answered_at=now,
+            score=score,
+            answered_at=now - timedelta(days=83 * (1 - number / count), hours=1),
+            touchpoint=touchpoint,
+            stage=touchpoint.stage,
+            segment=customer.segment,
+            company=customer.company,
+            staff=chance.choice(staff),
+            comment=chance.choice(COMMENTS) if score <= 4 else "",
+        )
+        if score <= 4:
+            CaseFactory.create(response=response)
+    rollup.rebuild_rollup()
+
+
+def log_in(page, live_server) -> None:
+    UserFactory.create(username="mia.manager", groups=["Manager"])
+    page.goto(f"{live_server.url}/admin/login/")
+    page.get_by_label("Username").fill("mia.manager")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{live_server.url}/admin/")
+
+
+def save_screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / name
+    page.screenshot(path=str(path), full_page=True)
+    shutil.copyfile(path, LOOK_HERE / name)
+    print(f"screenshot: {path} (and {LOOK_HERE / name})")
+    return path
+
+
+def test_a_manager_reads_the_charts_and_opens_the_answers_of_a_week(
+    page, live_server, browser
+):
+    made_up_answers(240)
+    log_in(page, live_server)
+    page.get_by_role("link", name="Manager dashboard").click()
+    page.wait_for_url(f"{live_server.url}/dashboard/")
+
+    trend = page.locator("#trend svg")
+    trend.wait_for()
+    save_screenshot(page, "dashboard.png")
+
+    # 13 weeks in the 90-day range; the first one has no answers.
+    assert trend.locator("circle").count() >= 12
+    assert trend.locator("polygon.margin-band").count() >= 1
+    assert page.locator("#bands svg rect.band-segment").count() == 3
+    assert page.locator("#funnel svg g.funnel-row").count() >= 5
+    assert page.locator("#journey td.journey-cell a").count() == len(TOUCHPOINTS)
+    assert page.locator("#card-nps .card-score .score").inner_text() != ""
+    assert page.locator("#comments tbody tr").count() == 10
+    box = trend.bounding_box()
+    assert box is not None
+    assert box["width"] > 600
+    assert box["height"] > 150
+
+    point = trend.locator("a").last
+    title = point.locator("title").text_content() or ""
+    point.click()
+    page.wait_for_url(f"{live_server.url}/dashboard/answers/?*")
+
+    # The last point is this week's, since Monday.
+    monday = period_start(timezone.localdate(), "week")
+    expected = SurveyResponse.objects.filter(
+        answered_at__date__gte=monday, kind=Kind.NPS
+    ).count()
+    assert f"({expected} answers)" in title
+    assert page.locator("#answers tbody tr").count() == expected
+    save_screenshot(page, "dashboard_answers.png")
+
+    chinese = browser.new_context(
+        locale="zh-CN", viewport={"width": 1280, "height": 900}
+    )
+    try:
+        chinese.add_cookies(page.context.cookies())
+        zh = chinese.new_page()
+        zh.goto(f"{live_server.url}/dashboard/")
+        zh.locator("#trend svg").wait_for()
+        save_screenshot(zh, "dashboard_zh.png")
+        assert zh.locator("html").get_attribute("lang") == "zh-hans"
+        assert zh.locator(".breadcrumbs a").first.inner_text() == "首页"
+        # Nothing sticks out of the page, of a card or of a table.
+        assert zh.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        overflowing = zh.evaluate(
+            """[...document.querySelectorAll('.score-card, .module h2, .module th')]
+               .filter(e => e.scrollWidth > e.clientWidth + 1).length"""
+        )
+        assert overflowing == 0
+    finally:
+        chinese.close()

@@ -1,18 +1,28 @@
 """The operations the benchmark times: one small function each, in a registry.
 
 An operation makes one request through Django's test client, as a logged-in
-manager, and returns the response; `run.py` times it and counts its queries.
-Add one with the `@operation(name, expect=...)` decorator.
+manager, and returns the response; `run.py` times it, checks its status and
+counts its queries. Add one with the `@operation(name, expect=...)`
+decorator. An operation may instead call Touchloop's Python functions (or
+the database) directly and return None: it is timed and its queries counted
+the same way, with no status to check.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from datetime import date, timedelta
+from typing import Any, Literal
 
+from django.db import connection
 from django.http import HttpResponseBase
 from django.test import Client
+from django.test.utils import override_settings
+from django.utils import timezone
 
 from customers.models import Customer, Touchpoint
+from feedback.metrics import scores
+from feedback.metrics.filters import AnswerFilter
+from surveys.models import Kind, SurveyResponse
 
 
 @dataclass
@@ -34,23 +44,29 @@ class Env:
         )
 
 
+Run = Callable[[Env], HttpResponseBase | None]
+
+
+RowsOf = Literal["customers", "answers"]
+
+
 @dataclass(frozen=True)
 class Operation:
     name: str
-    run: Callable[[Env], HttpResponseBase]
+    run: Run
     expect: int
+    # The table whose size the operation's time depends on, for the table.
+    rows: RowsOf = "customers"
 
 
 OPERATIONS: list[Operation] = []
 
 
 def operation(
-    name: str, *, expect: int = 200
-) -> Callable[[Callable[[Env], HttpResponseBase]], Callable[[Env], HttpResponseBase]]:
-    def register(
-        function: Callable[[Env], HttpResponseBase],
-    ) -> Callable[[Env], HttpResponseBase]:
-        OPERATIONS.append(Operation(name, function, expect))
+    name: str, *, expect: int = 200, rows: RowsOf = "customers"
+) -> Callable[[Run], Run]:
+    def register(function: Run) -> Run:
+        OPERATIONS.append(Operation(name, function, expect, rows))
         return function
 
     return register
@@ -149,3 +165,57 @@ def api_create_interaction(env: Env) -> HttpResponseBase:
     if env.touchpoint is not None:
         data["touchpoint"] = env.touchpoint.pk
     return env.post_json("/api/v1/interactions/", data)
+
+
+def year_ago(today: date) -> date:
+    """The first day of the 52 weeks that end today."""
+    return today - timedelta(weeks=52) + timedelta(days=1)
+
+
+@operation("metrics: floor, seq scan of responses", rows="answers")
+def metrics_floor(env: Env) -> None:
+    # sum(score), not count(*): no index holds the score, so the database
+    # reads every row of the table (PostgreSQL: a sequential scan, parallel
+    # as the live trend's may be) and cannot count a smaller index instead.
+    table = connection.ops.quote_name(SurveyResponse._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT sum(score) FROM {table}")  # noqa: S608
+
+
+def nps_trend_by_segment() -> None:
+    today = timezone.localdate()
+    answers = AnswerFilter(kind=Kind.NPS, start=year_ago(today), end=today)
+    scores.trend_by(answers, by="segment", interval="week")
+
+
+@operation("metrics: NPS trend 52 weeks by segment (live)", rows="answers")
+def metrics_trend_live(env: Env) -> None:
+    with override_settings(METRICS_USE_ROLLUP=False):
+        nps_trend_by_segment()
+
+
+@operation("metrics: NPS trend 52 weeks by segment (rollup)", rows="answers")
+def metrics_trend_rollup(env: Env) -> None:
+    with override_settings(METRICS_USE_ROLLUP=True):
+        nps_trend_by_segment()
+
+
+@operation("dashboard: page (last 90 days)", rows="answers")
+def dashboard_page(env: Env) -> HttpResponseBase:
+    return env.get("/dashboard/")
+
+
+@operation("dashboard: page, 52 weeks", rows="answers")
+def dashboard_page_year(env: Env) -> HttpResponseBase:
+    today = timezone.localdate()
+    return env.get("/dashboard/", **{"from": year_ago(today), "to": today})
+
+
+@operation("api: metrics trend by segment, 52 weeks", rows="answers")
+def api_metrics_trend(env: Env) -> HttpResponseBase:
+    today = timezone.localdate()
+    return env.get(
+        "/api/v1/metrics/trend/",
+        by="segment",
+        **{"from": year_ago(today), "to": today},
+    )

@@ -5,8 +5,9 @@
 Runs against whatever DATABASE_URL points at (`make bench` sets it from
 BENCH_DATABASE_URL; SQLite under var/ when unset), never a test database.
 With fewer customers than --customers (default: env
-BENCH_CUSTOMERS, else 10,000) or fewer cases than --cases (BENCH_CASES, else
-100,000) it runs `seed_bench` first. Each operation in
+BENCH_CUSTOMERS, else 10,000), fewer cases than --cases (BENCH_CASES, else
+100,000) or fewer answers than --answers (BENCH_ANSWERS, else 0: no top-up;
+PostgreSQL only) it runs `seed_bench` first. Each operation in
 bench/operations.py runs a few times to warm up, then --iterations times,
 timed one by one; the table shows the median and 95th percentile, and the
 queries per request. "api: create interaction" adds rows (subject "Benchmark
@@ -65,6 +66,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=int(os.environ.get("BENCH_CASES") or 100_000),
         help="then top the cases up to this many (default: $BENCH_CASES or 100000)",
     )
+    parser.add_argument(
+        "--answers",
+        type=int,
+        default=int(os.environ.get("BENCH_ANSWERS") or 0),
+        help="then top the answers up to this many (default: $BENCH_ANSWERS or "
+        "0, none added; PostgreSQL only)",
+    )
     parser.add_argument("--iterations", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument(
@@ -91,11 +99,16 @@ def main(argv: list[str] | None = None) -> int:
     from bench import operations, report
     from customers.models import Customer
     from feedback.models import Case
+    from surveys.models import SurveyResponse
 
-    call_command("seed_bench", customers=args.customers, cases=args.cases)
+    call_command(
+        "seed_bench", customers=args.customers, cases=args.cases, answers=args.answers
+    )
     env = make_env()
     rows = Customer.objects.count()
     case_rows = Case.objects.count()
+    answer_rows = SurveyResponse.objects.count()
+    sizes = {"customers": rows, "answers": answer_rows}
     chosen = [
         op
         for op in operations.OPERATIONS
@@ -104,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     database = connection.settings_dict["NAME"]
     print(
         f"Touchloop benchmarks: {connection.vendor} {database}, {rows:,} customers, "
-        f"{case_rows:,} cases, "
+        f"{case_rows:,} cases, {answer_rows:,} answers, "
         f"{args.iterations} iterations after {args.warmup} warm-up runs; "
         f"search: {env.search!r}, customer #{env.customer.pk}"
     )
@@ -118,7 +131,13 @@ def main(argv: list[str] | None = None) -> int:
     }
     with override_settings(STORAGES=plain_static):
         results = [
-            measure(op, env, rows=rows, iterations=args.iterations, warmup=args.warmup)
+            measure(
+                op,
+                env,
+                rows=sizes[op.rows],
+                iterations=args.iterations,
+                warmup=args.warmup,
+            )
             for op in chosen
         ]
     print(report.format_table(HEADERS, [result.cells() for result in results]))
@@ -179,7 +198,7 @@ def measure(
             started = time.perf_counter()
             response = operation.run(env)
             elapsed = time.perf_counter() - started
-        if response.status_code != operation.expect:
+        if response is not None and response.status_code != operation.expect:
             result.error = f"HTTP {response.status_code}"
             return result
         if round_number >= warmup:

@@ -6,6 +6,7 @@ from bench import run
 from bench.operations import OPERATIONS, Env, Operation
 from bench.report import format_table, percentile
 from customers.models import Customer
+from tests.factories import SurveyResponseFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -96,3 +97,49 @@ def test_the_registry_times_the_admin_and_the_api():
     assert names[:2] == ["admin: customer list", "admin: customer search by name"]
     assert "api: customer list" in names
     assert "api: create interaction" in names
+
+
+def test_measure_times_a_python_operation_with_no_status_to_check(env):
+    def count_twice(env):
+        Customer.objects.count()
+        Customer.objects.count()
+
+    result = run.measure(
+        Operation("python", count_twice, expect=200),
+        env,
+        rows=3,
+        iterations=3,
+        warmup=1,
+    )
+
+    assert result.error == ""
+    assert result.queries == "2"
+    assert result.p50 is not None
+
+
+METRICS_OPERATIONS = [
+    "metrics: floor, seq scan of responses",
+    "metrics: NPS trend 52 weeks by segment (live)",
+    "metrics: NPS trend 52 weeks by segment (rollup)",
+    "dashboard: page (last 90 days)",
+    "dashboard: page, 52 weeks",
+    "api: metrics trend by segment, 52 weeks",
+]
+
+
+def test_the_insight_operations_answer_a_manager_with_few_queries(manager):
+    SurveyResponseFactory.create_batch(3, segment="smb")
+    SurveyResponseFactory.create(segment="enterprise", score=3)
+    client = Client()
+    client.force_login(manager)
+    env = Env(client=client, customer=Customer(), search="", touchpoint=None)
+    by_name = {operation.name: operation for operation in OPERATIONS}
+
+    results = [
+        run.measure(by_name[name], env, rows=4, iterations=1, warmup=0)
+        for name in METRICS_OPERATIONS
+    ]
+
+    assert [result.error for result in results] == [""] * 6
+    assert [result.queries for result in results[:3]] == ["1", "1", "1"]
+    assert {by_name[name].rows for name in METRICS_OPERATIONS} == {"answers"}

@@ -418,6 +418,9 @@ SPECTACULAR_SETTINGS = {
         # Surveys and case events both have a kind; the surveys' keeps its name.
         "KindEnum": "surveys.models.Kind",
         "CaseEventKindEnum": "feedback.models.CaseEvent.Kind",
+        # The metrics' `by`: a dimension of the answers, or the loop's grouping.
+        "MetricsDimensionEnum": "feedback.metrics.filters.DIMENSIONS",
+        "LoopGroupingEnum": "feedback.metrics.loop.GROUPINGS",
     },
 }
 

@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from crm import views
 from crm.api import router
-from feedback import views as feedback_views
+from feedback.views import home
 
 admin.site.site_header = "Touchloop"
 admin.site.site_title = "Touchloop"
@@ -14,7 +14,7 @@ admin.site.index_title = "Touchloop"
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     # Before the admin's own URLs: its home starts with the user's open cases.
-    path("admin/", admin.site.admin_view(feedback_views.admin_index)),
+    path("admin/", admin.site.admin_view(home.admin_index)),
     path("admin/", admin.site.urls),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(

@@ -211,10 +211,12 @@ class MetricsPainPointSerializer(FiguresSerializer):
 
 
 class MetricsRangeSerializer(serializers.Serializer[Any]):
-    # What was asked for, ahead of the results. (A comment: the schema would
-    # show a docstring as every subclass's description.)
+    # What the figures are about, ahead of them: the same first fields in
+    # every endpoint's answer. (A comment: the schema would show a docstring
+    # as every subclass's description.)
 
     kind = serializers.ChoiceField(choices=Kind.choices)
+    mode_help_text = "All answers, or each customer's latest one."
 
     def get_fields(self) -> dict[str, Field]:  # type: ignore[type-arg]
         fields = super().get_fields()
@@ -230,8 +232,7 @@ class MetricsRangeSerializer(serializers.Serializer[Any]):
                 source="end", help_text="The range's last day (included)."
             ),
             "mode": serializers.ChoiceField(
-                choices=["all", "latest"],
-                help_text="All answers, or each customer's latest one.",
+                choices=["all", "latest"], help_text=self.mode_help_text
             ),
             **fields,
         }
@@ -249,6 +250,9 @@ class MetricsTrendByGroupSerializer(MetricsRangeSerializer):
 
     interval = serializers.ChoiceField(choices=INTERVALS)
     by = serializers.ChoiceField(choices=DIMENSIONS)
+    limit = serializers.IntegerField(
+        help_text="At most this many series: the values with the most answers."
+    )
     results = MetricsSeriesSerializer(many=True)
 
 
@@ -256,29 +260,38 @@ class MetricsBreakdownSerializer(MetricsRangeSerializer):
     """The score per value of `by` over the range."""
 
     by = serializers.ChoiceField(choices=DIMENSIONS)
+    limit = serializers.IntegerField(
+        help_text="At most this many groups: the values with the most answers."
+    )
     results = MetricsGroupSerializer(many=True)
 
 
-class MetricsFunnelSerializer(serializers.Serializer[Any]):
+class MetricsFunnelSerializer(MetricsRangeSerializer):
     """The invitations created in the range, by how far they got."""
 
+    mode_help_text = "Always all: the funnel counts invitations, not answers."
+
     scheduled = serializers.IntegerField(
-        help_text="Invitations planned, the suppressed ones included."
+        source="funnel.scheduled",
+        help_text="Invitations planned, the suppressed ones included.",
     )
     suppressed = serializers.DictField(
+        source="funnel.suppressed",
         child=serializers.IntegerField(),
         help_text="Invitations held back, by reason (only reasons with some).",
     )
-    suppressed_total = serializers.IntegerField()
-    sent = serializers.IntegerField()
-    opened = serializers.IntegerField()
-    answered = serializers.IntegerField()
+    suppressed_total = serializers.IntegerField(source="funnel.suppressed_total")
+    sent = serializers.IntegerField(source="funnel.sent")
+    opened = serializers.IntegerField(source="funnel.opened")
+    answered = serializers.IntegerField(source="funnel.answered")
     response_rate = serializers.FloatField(
-        allow_null=True, help_text="Answered among sent, in percent; null if none sent."
+        source="funnel.response_rate",
+        allow_null=True,
+        help_text="Answered among sent, in percent; null if none sent.",
     )
 
 
-class MetricsJourneySerializer(serializers.Serializer[Any]):
+class MetricsJourneySerializer(MetricsRangeSerializer):
     """The journey map and its pain points."""
 
     cells = MetricsJourneyCellSerializer(many=True)
@@ -299,7 +312,7 @@ class LoopKeyField(serializers.Field):  # type: ignore[type-arg]
         return value.date().isoformat() if isinstance(value, datetime) else value
 
 
-class MetricsLoopSerializer(serializers.Serializer[Any]):
+class MetricsLoopRowSerializer(serializers.Serializer[Any]):
     """The loop figures of one group of cases (or of all of them)."""
 
     key = LoopKeyField()
@@ -314,6 +327,23 @@ class MetricsLoopSerializer(serializers.Serializer[Any]):
     closed_pct = serializers.FloatField(allow_null=True)
     loop_closure_rate_pct = serializers.FloatField(allow_null=True)
     recovery_rate_pct = serializers.FloatField(allow_null=True)
+
+
+class MetricsLoopSerializer(MetricsRangeSerializer):
+    """The loop figures of the cases opened in the range from the answers
+    asked for, in one row or one per group."""
+
+    mode_help_text = "Always all: every case opened from the answers counts."
+
+    interval = serializers.ChoiceField(
+        choices=INTERVALS, help_text="The length of a period with `by=period`."
+    )
+    by = serializers.ChoiceField(
+        choices=GROUPINGS,
+        allow_null=True,
+        help_text="What the rows are grouped by; null for one row of all cases.",
+    )
+    results = MetricsLoopRowSerializer(many=True)
 
 
 # The query string
@@ -364,6 +394,23 @@ def by_parameter(*, required: bool) -> OpenApiParameter:
     )
 
 
+# A breakdown by company can have a row per company: at most this many.
+DEFAULT_LIMIT = 100
+LARGEST_LIMIT = 1000
+LIMIT = parameter(
+    "limit",
+    int,
+    f"With `by`: at most this many groups, those with the most answers "
+    f"(default {DEFAULT_LIMIT}, at most {LARGEST_LIMIT}).",
+)
+
+
+class LimitSerializer(serializers.Serializer[Any]):
+    limit = serializers.IntegerField(
+        min_value=1, max_value=LARGEST_LIMIT, default=DEFAULT_LIMIT
+    )
+
+
 def errors_of(form: MetricsQueryForm) -> dict[str, list[str]]:
     """The form's errors under the query's names."""
     names = {"from_": "from", NON_FIELD_ERRORS: api_settings.NON_FIELD_ERRORS_KEY}
@@ -380,7 +427,18 @@ def valid_form(query: Mapping[str, Any]) -> MetricsQueryForm:
     return form
 
 
+def valid_limit(query: Mapping[str, Any]) -> int:
+    """How many groups a breakdown or trend by a dimension may return: a
+    breakdown by company can have a row per company."""
+    limits = LimitSerializer(data=query)
+    limits.is_valid(raise_exception=True)
+    limit: int = limits.validated_data["limit"]
+    return limit
+
+
 def envelope(answers: AnswerFilter, **fields: Any) -> dict[str, Any]:
+    """What the figures are about, then the figures; `fields` may override
+    the mode (the funnel and the loop count all invitations and cases)."""
     return {
         "kind": answers.kind,
         "start": answers.start,
@@ -402,7 +460,9 @@ ERRORS = {
 
 
 class MetricsViewSet(viewsets.ViewSet):
-    """The manager dashboard's figures, with its filters as query parameters."""
+    """The manager dashboard's figures, with its filters as query parameters.
+    Every answer starts with what its figures are about: `kind`, `from`,
+    `to` and `mode`."""
 
     permission_classes = [permissions.IsAuthenticated, IsManager]
 
@@ -415,6 +475,7 @@ class MetricsViewSet(viewsets.ViewSet):
             END,
             MODE,
             by_parameter(required=False),
+            LIMIT,
             *FILTERS,
         ],
         responses={
@@ -430,18 +491,24 @@ class MetricsViewSet(viewsets.ViewSet):
     def trend(self, request: Request) -> Response:
         """The score per period, every period of the range included (empty
         ones with n 0). The range is widened to whole periods. With `by`, one
-        series per value of the dimension, most answers first."""
+        series per value of the dimension (at most `limit`), most answers
+        first."""
         form = valid_form(request.query_params)
+        limit = valid_limit(request.query_params)
         answers = form.answer_filter()
+        interval = form.chosen_interval
         if form.dimension is None:
-            periods = scores.trend(answers, interval=form.chosen_interval)
-            data = envelope(answers, interval=form.chosen_interval, results=periods)
+            periods = scores.trend(answers, interval=interval)
+            data = envelope(answers, interval=interval, results=periods)
             return Response(MetricsTrendSerializer(data).data)
-        series = scores.trend_by(
-            answers, by=form.dimension, interval=form.chosen_interval
-        )
+        # Most answers first: the first `limit` are those with the most.
+        series = scores.trend_by(answers, by=form.dimension, interval=interval)
         data = envelope(
-            answers, interval=form.chosen_interval, by=form.dimension, results=series
+            answers,
+            interval=interval,
+            by=form.dimension,
+            limit=limit,
+            results=series[:limit],
         )
         return Response(MetricsTrendByGroupSerializer(data).data)
 
@@ -453,6 +520,7 @@ class MetricsViewSet(viewsets.ViewSet):
             END,
             MODE,
             by_parameter(required=True),
+            LIMIT,
             *FILTERS,
         ],
         responses={200: MetricsBreakdownSerializer, **ERRORS},
@@ -460,15 +528,17 @@ class MetricsViewSet(viewsets.ViewSet):
     @action(detail=False, methods=["get"])
     def breakdown(self, request: Request) -> Response:
         """The score per value of one dimension over the range, best first,
-        with the change from the equally long range before."""
+        with the change from the equally long range before; at most `limit`
+        values, those with the most answers."""
         form = valid_form(request.query_params)
+        limit = valid_limit(request.query_params)
         if form.dimension is None:
             raise exceptions.ValidationError(
                 {"by": [_("Choose the dimension to break the figures down by.")]}
             )
         answers = form.answer_filter()
-        groups = scores.breakdown(answers, by=form.dimension)
-        data = envelope(answers, by=form.dimension, results=groups)
+        groups = scores.breakdown(answers, by=form.dimension, limit=limit)
+        data = envelope(answers, by=form.dimension, limit=limit, results=groups)
         return Response(MetricsBreakdownSerializer(data).data)
 
     @extend_schema(
@@ -479,7 +549,8 @@ class MetricsViewSet(viewsets.ViewSet):
     def funnel(self, request: Request) -> Response:
         """The invitations created in the range, by how far they got."""
         answers = valid_form(request.query_params).answer_filter()
-        return Response(MetricsFunnelSerializer(invitation_funnel(answers)).data)
+        data = envelope(answers, mode="all", funnel=invitation_funnel(answers))
+        return Response(MetricsFunnelSerializer(data).data)
 
     @extend_schema(
         parameters=[SURVEY, KIND, START, END, MODE, *FILTERS],
@@ -491,11 +562,13 @@ class MetricsViewSet(viewsets.ViewSet):
         answers) and its pain points, highest impact first."""
         answers = valid_form(request.query_params).answer_filter()
         cells = scores.journey(answers)
-        data = {"cells": cells, "pain_points": scores.pain_points(cells)}
+        data = envelope(answers, cells=cells, pain_points=scores.pain_points(cells))
         return Response(MetricsJourneySerializer(data).data)
 
     @extend_schema(
         parameters=[
+            SURVEY,
+            KIND,
             START,
             END,
             parameter(
@@ -511,15 +584,18 @@ class MetricsViewSet(viewsets.ViewSet):
                 "`interval`; without it, one row of all cases.",
                 enum=GROUPINGS,
             ),
+            *FILTERS,
         ],
-        responses={200: MetricsLoopSerializer(many=True), **ERRORS},
+        responses={200: MetricsLoopSerializer, **ERRORS},
     )
     @action(detail=False, methods=["get"])
     def loop(self, request: Request) -> Response:
-        """How fast and how well the cases opened in the range close the
-        loop. Reads only `from`, `to`, `interval` and `by`."""
-        query = request.query_params
-        by = query.get("by") or None
+        """How fast and how well the cases opened in the range from the
+        answers asked for (survey or kind, and the filters) close the loop.
+        Cases opened by hand have no answer: they are not counted."""
+        query = request.query_params.copy()
+        # The loop's own groupings: not the dimensions the form knows as `by`.
+        by = query.pop("by", [""])[-1] or None
         if by is not None and by not in GROUPINGS:
             raise exceptions.ValidationError(
                 {
@@ -529,15 +605,21 @@ class MetricsViewSet(viewsets.ViewSet):
                     ]
                 }
             )
-        form = valid_form(
-            {name: query[name] for name in ("from", "to", "interval") if name in query}
-        )
+        form = valid_form(query)
         answers = form.answer_filter()
         rows = loop_metrics(
+            answers.cases(),
             start=answers.start_at,
             end=answers.end_before,
             by=by,  # type: ignore[arg-type]  # checked against GROUPINGS above
             interval=form.chosen_interval,
             zone=answers.zone,
         )
-        return Response(MetricsLoopSerializer(rows, many=True).data)
+        data = envelope(
+            answers,
+            mode="all",
+            interval=form.chosen_interval,
+            by=by,
+            results=rows,
+        )
+        return Response(MetricsLoopSerializer(data).data)

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Channel, Customer, Interaction
-from surveys.models import Invitation, SurveyResponse
+from surveys.models import Invitation, Kind, SurveyResponse
 
 
 class RootCause(models.Model):
@@ -127,6 +127,11 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="case",
+    )
+    # The answer's survey kind, frozen (blank for a case opened by hand
+    # without one): the loop metrics filter cases by kind without a join.
+    kind = models.CharField(
+        _("survey kind"), max_length=10, choices=Kind.choices, blank=True
     )
     customer = models.ForeignKey(
         Customer,

@@ -323,6 +323,20 @@ class Invitation(models.Model):
                 fields=["customer", "-created_at"], name="invitation_customer_idx"
             ),
             models.Index(fields=["updated_at", "id"], name="invitation_updated_idx"),
+            # The response funnel counts a range of created_at from the index
+            # alone (PostgreSQL; elsewhere a plain index on created_at).
+            models.Index(
+                fields=["created_at"],
+                include=[
+                    "survey",
+                    "status",
+                    "suppressed_reason",
+                    "sent_at",
+                    "opened_at",
+                    "answered_at",
+                ],
+                name="invitation_funnel_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -432,9 +446,10 @@ class ScoreRollup(models.Model):
     of millions of answers where a figure allows it.
 
     Every answer counts once in the "all" row of its survey and day, and once
-    in the row of its value of each rolled-up dimension ("" when it has none):
-    five rows. `day` is the answer's date in settings.TIME_ZONE. Company and
-    staff are not rolled up: they have many values, and their SET_NULL foreign
+    in the row of its value of each rolled-up dimension ("" when it has none),
+    the journey map's cell (stage and touchpoint) being one: six rows. `day`
+    is the answer's date in settings.TIME_ZONE. Company and staff are not
+    rolled up: they have many values, and their SET_NULL foreign
     keys on the answers would change answers behind the rollup's back.
     surveys/services/rollup.py keeps the counts equal to a recomputation from
     the raw answers.
@@ -446,6 +461,7 @@ class ScoreRollup(models.Model):
         TOUCHPOINT = "touchpoint", _("touchpoint")
         STAGE = "stage", _("journey stage")
         SEGMENT = "segment", _("segment")
+        JOURNEY = "journey", _("journey stage and touchpoint")
 
     day = models.DateField(_("day"))
     survey = models.ForeignKey(

@@ -138,6 +138,9 @@ class CaseFactory(factory.django.DjangoModelFactory[Case]):
         model = Case
 
     response = factory.SubFactory(SurveyResponseFactory, score=3)
+    kind = factory.LazyAttribute(
+        lambda case: case.response.kind if case.response else ""
+    )
     customer = factory.SelfAttribute("response.customer")
     reason = Case.Reason.DETRACTOR
     due_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=48))

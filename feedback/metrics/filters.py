@@ -15,11 +15,13 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.conf import settings
 from django.db.models import F, Q, QuerySet, Window
+from django.db.models.expressions import BaseExpression
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Channel, Stage
+from feedback.models import Case
 from surveys.models import Kind, Survey, SurveyResponse
 
 Interval = Literal["day", "week", "month", "quarter"]
@@ -36,6 +38,10 @@ RELATED_DIMENSIONS: frozenset[str] = frozenset(
 )
 DEFAULT_DAYS = 90
 LONGEST_RANGE_DAYS = 366 * 5
+# Far enough from date.min and date.max that widening a range to whole
+# quarters and reading the range before it stay valid dates.
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2999, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -72,31 +78,78 @@ class AnswerFilter:
 
     def selected(self) -> QuerySet[SurveyResponse]:
         """The answers the figures count over the whole range: all of them,
-        or in "latest" mode each customer's latest one (ties: the higher id)."""
-        answers = self.responses()
+        or in "latest" mode those that are their customer's latest answer of
+        this kind (and survey) in the range and match the dimensions."""
         if self.mode == "all":
-            return answers
-        latest = answers.annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F("customer_id")],
-                order_by=[F("answered_at").desc(), F("id").desc()],
-            )
-        ).filter(rank=1)
-        return SurveyResponse.objects.filter(id__in=latest.values("id")).order_by()
+            return self.responses()
+        return self.latest_per_customer()
 
-    def condition(self) -> Q:
-        condition = Q(kind=self.kind)
-        if self.start_at is not None:
-            condition &= Q(answered_at__gte=self.start_at)
-        if self.end_before is not None:
-            condition &= Q(answered_at__lt=self.end_before)
+    def latest_per_customer(
+        self, *, period: BaseExpression | None = None
+    ) -> QuerySet[SurveyResponse]:
+        """Each customer's latest answer of the kind (and survey) in the
+        range — in each `period` when given — kept when it matches the
+        dimensions (ties: the higher id).
+
+        The latest answer stands for the customer: a customer whose latest
+        answer was at another touchpoint is not counted at this one, so that
+        a breakdown's rows add up to the whole and each row lists what it
+        counted."""
+        partition: list[BaseExpression | F] = [F("customer_id")]
+        if period is not None:
+            partition.append(period)
+        latest = (
+            SurveyResponse.objects.filter(self.condition(with_dimensions=False))
+            .annotate(
+                rank=Window(
+                    RowNumber(),
+                    partition_by=partition,
+                    order_by=[F("answered_at").desc(), F("id").desc()],
+                )
+            )
+            .filter(rank=1)
+        )
+        return SurveyResponse.objects.filter(
+            self.dimension_condition(), id__in=latest.values("id")
+        ).order_by()
+
+    def condition(self, *, with_dimensions: bool = True) -> Q:
+        condition = Q(kind=self.kind) & self.range_condition("answered_at")
         if self.survey is not None:
             condition &= Q(survey_id=self.survey)
+        if with_dimensions:
+            condition &= self.dimension_condition()
+        return condition
+
+    def range_condition(self, field_name: str) -> Q:
+        """The range on a date-time field, as [start's midnight, the midnight
+        after end) in the zone."""
+        condition = Q()
+        if self.start_at is not None:
+            condition &= Q(**{f"{field_name}__gte": self.start_at})
+        if self.end_before is not None:
+            condition &= Q(**{f"{field_name}__lt": self.end_before})
+        return condition
+
+    def dimension_condition(self) -> Q:
+        condition = Q()
         for name, value in self.dimensions.items():
             column = f"{name}_id" if name in RELATED_DIMENSIONS else name
             condition &= Q(**{column: value})
         return condition
+
+    def cases(self) -> QuerySet[Case]:
+        """The cases opened in the range from answers of this kind (and
+        survey) that match the dimensions, for the loop metrics. Cases
+        opened by hand have no answer, so they count only without filters
+        — in `loop_metrics(cases=None)`."""
+        answer = Q(kind=self.kind)
+        if self.survey is not None:
+            answer &= Q(response__survey_id=self.survey)
+        for name, value in self.dimensions.items():
+            column = f"{name}_id" if name in RELATED_DIMENSIONS else name
+            answer &= Q(**{f"response__{column}": value})
+        return Case.objects.filter(answer, self.range_condition("created_at"))
 
     def previous(self) -> "AnswerFilter | None":
         """The same set over the equally long range just before this one,
@@ -174,27 +227,44 @@ class MetricsQueryForm(forms.Form):
                 _("The survey asks %(survey_kind)s, not %(kind)s."),
                 params={"survey_kind": survey.kind, "kind": kind},
             )
-        start, end = cleaned.get("from_"), cleaned.get("to")
-        if start and end:
-            if start > end:
-                self.add_error("to", _("The range ends before it starts."))
-            elif (end - start).days > LONGEST_RANGE_DAYS:
-                self.add_error(
-                    "from_",
-                    _("Ask for at most %(days)d days at once.")
-                    % {"days": LONGEST_RANGE_DAYS},
-                )
+        if "from_" in cleaned and "to" in cleaned:
+            self.clean_range(cleaned)
         return cleaned
 
-    def answer_filter(self, *, today: date | None = None) -> AnswerFilter:
-        """The answers asked for; call after `is_valid()`. Without `from`
-        and `to`, the last DEFAULT_DAYS days up to today."""
+    def clean_range(self, cleaned: dict[str, Any]) -> None:
+        """The range asked for, with the defaults filled in: without `to`,
+        today; without `from`, DEFAULT_DAYS days up to `to`. Refused when it
+        ends before it starts, is longer than LONGEST_RANGE_DAYS, or leaves
+        EARLIEST_DAY…LATEST_DAY (whose neighbours must stay computable)."""
+        today = timezone.localdate(timezone=timezone.get_default_timezone())
+        start, end = cleaned["from_"], cleaned["to"]
+        for name, day in (("from_", start), ("to", end)):
+            if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
+                self.add_error(
+                    name,
+                    _("Choose a day from %(earliest)s to %(latest)s.")
+                    % {"earliest": EARLIEST_DAY, "latest": LATEST_DAY},
+                )
+                return
+        if end is None:
+            end = max(today, start) if start is not None else today
+        if start is None:
+            start = max(end - timedelta(DEFAULT_DAYS - 1), EARLIEST_DAY)
+        if start > end:
+            self.add_error("to", _("The range ends before it starts."))
+        elif (end - start).days >= LONGEST_RANGE_DAYS:
+            self.add_error(
+                "from_",
+                _("Ask for at most %(days)d days at once.")
+                % {"days": LONGEST_RANGE_DAYS},
+            )
+        else:
+            cleaned["from_"], cleaned["to"] = start, end
+
+    def answer_filter(self) -> AnswerFilter:
+        """The answers asked for; call after `is_valid()`."""
         cleaned = self.cleaned_data
-        zone = timezone.get_default_timezone()
-        today = today or timezone.localdate(timezone=zone)
         survey: Survey | None = cleaned.get("survey")
-        end = cleaned.get("to") or today
-        start = cleaned.get("from_") or end - timedelta(DEFAULT_DAYS - 1)
         dimensions: dict[str, str | int] = {
             name: cleaned[name]
             for name in DIMENSIONS
@@ -202,12 +272,12 @@ class MetricsQueryForm(forms.Form):
         }
         return AnswerFilter(
             kind=survey.kind if survey else cleaned.get("kind") or Kind.NPS,
-            start=start,
-            end=end,
+            start=cleaned["from_"],
+            end=cleaned["to"],
             survey=survey.pk if survey else None,
             dimensions=dimensions,
             mode=cleaned.get("mode") or "all",
-            zone=zone,
+            zone=timezone.get_default_timezone(),
         )
 
     @property

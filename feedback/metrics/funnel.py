@@ -44,14 +44,16 @@ def funnel(answers: AnswerFilter) -> Funnel:
     """
     reasons = Invitation.SuppressedReason.values
     suppressed = Q(status=Invitation.Status.SUPPRESSED)
+    # Counting created_at (never null), not the id: every column read is in
+    # the funnel's covering index, so PostgreSQL need not visit the table.
     counts = invitations_of(answers).aggregate(
-        scheduled=Count("pk"),
-        sent=Count("pk", filter=Q(sent_at__isnull=False)),
-        opened=Count("pk", filter=Q(opened_at__isnull=False)),
-        answered=Count("pk", filter=Q(answered_at__isnull=False)),
+        scheduled=Count("created_at"),
+        sent=Count("created_at", filter=Q(sent_at__isnull=False)),
+        opened=Count("created_at", filter=Q(opened_at__isnull=False)),
+        answered=Count("created_at", filter=Q(answered_at__isnull=False)),
         **{
             f"suppressed_{reason}": Count(
-                "pk", filter=suppressed & Q(suppressed_reason=reason)
+                "created_at", filter=suppressed & Q(suppressed_reason=reason)
             )
             for reason in reasons
         },

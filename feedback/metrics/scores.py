@@ -11,7 +11,8 @@ answer). The statistics are then plain arithmetic on those counts:
   margin = 1.96 · √(q (1 − q) / n) · 100.
 - A change is significant at 95% when |z| > 1.96: for NPS
   z = (s₁ − s₂) / √(v₁/n₁ + v₂/n₂) with the variances above; for CSAT and
-  CES the pooled two-proportion z-test.
+  CES the pooled two-proportion z-test. Below the minimum sample on either
+  side there is no verdict (None), as there is no score without a warning.
 """
 
 import math
@@ -19,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -35,10 +36,9 @@ from django.db.models import (
     Sum,
     Value,
     When,
-    Window,
 )
 from django.db.models.expressions import Combinable
-from django.db.models.functions import Cast, Coalesce, NullIf, RowNumber, Trunc
+from django.db.models.functions import Cast, Coalesce, NullIf, Trunc
 
 from customers.models import Channel, Company, Stage, Touchpoint
 from feedback.metrics.filters import (
@@ -179,11 +179,13 @@ def margin_of(kind: str, counts: BandCounts) -> float | None:
 
 
 def is_significant_change(
-    kind: str, now: BandCounts, before: BandCounts
+    kind: str, now: BandCounts, before: BandCounts, *, minimum: int = 1
 ) -> bool | None:
     """Whether the score moved more than chance explains (95%, two-sided);
-    None when either side has no answers."""
-    if now.n == 0 or before.n == 0:
+    None when either side has fewer than `minimum` answers (or none): the
+    normal approximation behind z needs a fair sample on both sides — two
+    unanimous answers against sixty would otherwise look certain."""
+    if now.n < max(minimum, 1) or before.n < max(minimum, 1):
         return None
     if kind == Kind.NPS:
         difference = (now.promoters - now.detractors) / now.n - (
@@ -215,7 +217,7 @@ def figures_of(
         earlier = score_of(kind, before)
         if score is not None and earlier is not None:
             change = score - earlier
-        significant = is_significant_change(kind, counts, before)
+        significant = is_significant_change(kind, counts, before, minimum=minimum)
     return Score(
         kind=kind,
         n=counts.n,
@@ -312,18 +314,30 @@ def trend_by(
     ]
 
 
-def breakdown(answers: AnswerFilter, *, by: Dimension) -> list[Group]:
+def breakdown(
+    answers: AnswerFilter,
+    *,
+    by: Dimension,
+    with_change: bool = True,
+    limit: int | None = None,
+) -> list[Group]:
     """One Group per value of `by` among the answers, best score first
-    (ties: more answers first), each with the change from the range before.
-    In "latest" mode each customer counts once (their latest answer in the
-    range). One query for the counts (both ranges), one for labels."""
-    before = answers.previous()
+    (ties: more answers first), each with the change from the range before
+    (unless `with_change` is false: then the range before is not read).
+    With `limit`, only that many groups: those with the most answers (a
+    breakdown by company can have as many groups as companies). In "latest"
+    mode each customer counts once (their latest answer in the range). One
+    query for the counts (both ranges), one for labels."""
+    before = answers.previous() if with_change else None
     if before is None:
         counts = {(key, True): each for key, each in _counts(answers, by=by).items()}
     else:
         both = replace(answers, start=before.start)
         counts = _counts(both, split_at=answers.start, by=by)
     keys = [key for key, is_current in counts if is_current]
+    if limit is not None:
+        # Ties on volume by key, so that the same groups make the cut each time.
+        keys = sorted(keys, key=lambda key: (-counts[key, True].n, str(key)))[:limit]
     labels = group_labels(by, keys)
     groups = [
         Group(
@@ -347,8 +361,7 @@ def journey(answers: AnswerFilter) -> list[JourneyCell]:
     """The journey map: one cell per (stage, touchpoint) with answers,
     stages in journey order, then touchpoints by name. One query (and one
     for touchpoint names)."""
-    rows = _live_rows(answers).values("stage", "touchpoint_id").annotate(**BAND_COUNTS)
-    counts = {(row["stage"], row["touchpoint_id"]): _band_counts(row) for row in rows}
+    counts = _journey_counts(answers)
     labels = group_labels("touchpoint", [touchpoint for _, touchpoint in counts])
     stage_order = {stage: position for position, stage in enumerate(Stage.values)}
     cells = [
@@ -368,6 +381,22 @@ def journey(answers: AnswerFilter) -> list[JourneyCell]:
             cell.touchpoint_label,
         ),
     )
+
+
+def _journey_counts(answers: AnswerFilter) -> dict[tuple[str, int | None], BandCounts]:
+    rollup = _rollup_rows(answers, by="journey")
+    if rollup is None:
+        rows = _live_rows(answers).values("stage", "touchpoint_id")
+        return {
+            (row["stage"], row["touchpoint_id"]): _band_counts(row)
+            for row in rows.annotate(**BAND_COUNTS)
+        }
+    counts = {}
+    for row in rollup.values("value").annotate(**ROLLUP_SUMS):
+        # "usage/12", or "usage/" without a touchpoint (surveys.services.rollup).
+        stage, _, touchpoint = row["value"].partition("/")
+        counts[stage, int(touchpoint) if touchpoint else None] = _band_counts(row)
+    return counts
 
 
 def pain_points(cells: list[JourneyCell], *, limit: int = 5) -> list[PainPoint]:
@@ -397,8 +426,11 @@ def group_labels(by: Dimension, keys: Iterable[Any]) -> dict[Any, str]:
     elif by == "company":
         names = dict(Company.objects.filter(id__in=known).values_list("id", "name"))
     elif by == "staff":
-        for user in get_user_model().objects.filter(id__in=known):
-            names[user.pk] = user.get_full_name() or user.get_username()
+        users = get_user_model().objects.filter(id__in=known)
+        for pk, username, first, last in users.values_list(
+            "pk", "username", "first_name", "last_name"
+        ):
+            names[pk] = f"{first} {last}".strip() or username
     elif by == "channel":
         names = {key: str(Channel(key).label) for key in known if key in Channel.values}
     elif by == "stage":
@@ -417,8 +449,11 @@ BAND_COUNTS: dict[str, Combinable] = {
 ROLLUP_SUMS: dict[str, Combinable] = {
     band: Coalesce(Sum(band), 0) for band in ("promoters", "passives", "detractors")
 }
-# The dimensions the rollup counts by (besides survey, which it always has).
-ROLLED_UP: frozenset[str] = frozenset({"channel", "touchpoint", "stage", "segment"})
+# The dimensions the rollup counts by (besides survey, which it always has);
+# "journey" is the journey map's cell, stage and touchpoint.
+ROLLED_UP: frozenset[str] = frozenset(
+    {"channel", "touchpoint", "stage", "segment", "journey"}
+)
 
 
 def _counts(
@@ -532,23 +567,11 @@ def _live_rows(
         ).order_by()
     if per is None:
         return answers.selected()
-    period = _period_of_answer(per, answers.zone)
-    latest = (
-        answers.responses()
-        .annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F("customer_id"), period],
-                order_by=[F("answered_at").desc(), F("id").desc()],
-            )
-        )
-        .filter(rank=1)
-    )
-    return SurveyResponse.objects.filter(id__in=latest.values("id")).order_by()
+    return answers.latest_per_customer(period=_period_of_answer(per, answers.zone))
 
 
 def _rollup_rows(
-    answers: AnswerFilter, *, by: Dimension | None
+    answers: AnswerFilter, *, by: Dimension | Literal["journey"] | None
 ) -> QuerySet[ScoreRollup] | None:
     """The rollup's rows holding exactly these answers, or None when the
     rollup cannot answer: it is switched off, "latest" mode, a zone other

@@ -19,14 +19,13 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 
 from crm import emails
 from feedback import tasks
 from feedback.models import Alert, Case, CaseEvent, StaffPreference
-from surveys.services import sending
+from feedback.services import outbox
 
 # With the survey mail's backoff (doubling, at most an hour), 30 attempts
 # span about a day.
@@ -92,16 +91,7 @@ def queue_due(*, now: datetime, limit: int = 1000) -> int:
     """Ask for delivery of alerts whose time has come: a retry after a failure,
     a claim of a dead worker, or a task message that was lost. An alert whose
     last attempt died with its worker is given up."""
-    unsent = Alert.objects.filter(sent_at__isnull=True, next_attempt_at__lte=now)
-    unsent.filter(attempts__gte=MAX_ATTEMPTS).update(
-        next_attempt_at=None, last_error="Given up after the last attempt."
-    )
-    due = (
-        unsent.filter(attempts__lt=MAX_ATTEMPTS)
-        .order_by("next_attempt_at")
-        .values_list("id", flat=True)[:limit]
-    )
-    ids = list(due)
+    ids = outbox.due_ids(Alert, now=now, max_attempts=MAX_ATTEMPTS, limit=limit)
     for alert_id in ids:
         tasks.deliver_alert_task.delay(alert_id)
     return len(ids)
@@ -110,13 +100,9 @@ def queue_due(*, now: datetime, limit: int = 1000) -> int:
 def deliver(alert_id: int, *, now: datetime) -> str:
     """Send one alert unless it was sent or someone is sending it."""
     lease = timedelta(seconds=settings.CASE_ALERT_LEASE_SECONDS)
-    claimed = Alert.objects.filter(
-        id=alert_id,
-        sent_at__isnull=True,
-        next_attempt_at__lte=now,
-        attempts__lt=MAX_ATTEMPTS,
-    ).update(next_attempt_at=now + lease, attempts=F("attempts") + 1)
-    if not claimed:
+    if not outbox.claim(
+        Alert, alert_id, now=now, lease=lease, max_attempts=MAX_ATTEMPTS
+    ):
         return "not due"
     alert = Alert.objects.select_related(
         "recipient__preference",
@@ -129,9 +115,7 @@ def deliver(alert_id: int, *, now: datetime) -> str:
     if alert.channel == Alert.Channel.EMAIL and (
         recipient is None or not recipient.email or not recipient.is_active
     ):
-        Alert.objects.filter(id=alert_id).update(
-            next_attempt_at=None, last_error="The recipient has no address or left."
-        )
+        outbox.give_up(Alert, alert_id, reason="The recipient has no address or left.")
         return "dropped"
     # Outside any transaction: a mail server or a chat service can be slow,
     # and nothing here can be rolled back once sent.
@@ -141,15 +125,9 @@ def deliver(alert_id: int, *, now: datetime) -> str:
         else:
             send_mail(alert)
     except (smtplib.SMTPException, OSError, ChatError) as error:
-        last = alert.attempts >= MAX_ATTEMPTS
-        again = None if last else now + sending.backoff(alert.attempts)
-        Alert.objects.filter(id=alert_id).update(
-            next_attempt_at=again, last_error=f"{type(error).__name__}: {error}"[:2000]
-        )
+        outbox.put_back(Alert, alert, error, max_attempts=MAX_ATTEMPTS)
         return "failed"
-    Alert.objects.filter(id=alert_id).update(
-        sent_at=timezone.now(), next_attempt_at=None, last_error=""
-    )
+    outbox.mark_sent(Alert, alert_id)
     return "sent"
 
 

@@ -293,6 +293,7 @@ def create_case(
     case = Case.objects.create(
         customer=customer,
         response=response,
+        kind=response.kind if response else "",
         interaction=interaction,
         reason=reason,
         priority=priority,

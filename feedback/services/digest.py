@@ -1,16 +1,21 @@
 """The managers' weekly digest: the week's NPS, CSAT and CES with margin and
-change, the top pain point and the overdue cases, by mail, once a week.
+change, the top pain point and the overdue cases, by mail, once a week. The
+managers are the dashboard's users (cases.is_manager) who are staff and have
+an address.
 
 Beat runs `send_due` hourly. From WEEKLY_DIGEST_WEEKDAY at WEEKLY_DIGEST_HOUR
 (local time in TIME_ZONE) to the end of that week it writes one WeeklyDigest
 row per manager for the week just finished; the rows' unique constraint means
 one per manager and week however often, and on however many workers, it runs.
 Then it delivers the rows that are due, each claimed first with a conditional
-UPDATE, so one worker sends it. A transient mail error puts the row back with
-the survey mail's backoff; a worker that dies after the mail server accepted a
-digest and before marking it sent causes one duplicate (same Message-ID).
+UPDATE, so one worker sends it (the bookkeeping of feedback.services.outbox).
+A transient mail error puts the row back with the survey mail's backoff; any
+other error gives that row up and the run goes on with the next manager. A
+worker that dies after the mail server accepted a digest and before marking it
+sent causes one duplicate (same Message-ID).
 """
 
+import logging
 import smtplib
 from collections import Counter
 from dataclasses import dataclass
@@ -20,7 +25,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,17 +33,18 @@ from crm import emails
 from customers.models import Stage
 from feedback.metrics import scores
 from feedback.metrics.filters import AnswerFilter
+from feedback.metrics.periods import period_start
 from feedback.models import Case, StaffPreference, WeeklyDigest
-from feedback.services import alerts
+from feedback.services import alerts, outbox
 from surveys.models import Kind
-from surveys.services import sending
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-# Besides the escalation group (the managers who hear of overdue cases), the
-# Manager role always gets the digest.
-MANAGER_GROUP = "Manager"
+logger = logging.getLogger(__name__)
+
+# What makes a manager, as cases.is_manager has it for the dashboard.
+MANAGER_PERMISSION = "feedback.change_case"
 KINDS: tuple[str, ...] = (Kind.NPS, Kind.CSAT, Kind.CES)
 # With the survey mail's backoff (doubling, at most an hour) and an hourly
 # run, 24 attempts span about a day.
@@ -102,7 +108,7 @@ def week_due(now: datetime) -> date | None:
     (Monday to Sunday, local time), from this week's sending time to its
     end (a manager who joins on Friday still gets it); None before it."""
     local = timezone.localtime(now)
-    monday = local.date() - timedelta(days=local.weekday())
+    monday = period_start(local.date(), "week")
     sending_at = datetime.combine(
         monday + timedelta(days=settings.WEEKLY_DIGEST_WEEKDAY),
         time(settings.WEEKLY_DIGEST_HOUR),
@@ -114,13 +120,13 @@ def week_due(now: datetime) -> date | None:
 
 
 def managers() -> QuerySet[User]:
-    """Whom the digest is for: active staff with an address in the
-    escalation group or the Manager role."""
-    groups = {settings.CASE_ESCALATION_GROUP, MANAGER_GROUP}
+    """Whom the digest is for: the dashboard's users (active, with the
+    permission directly, by a group or as superusers) who are staff and
+    have an address."""
     return (
-        User.objects.filter(groups__name__in=groups, is_active=True, is_staff=True)
+        User.objects.with_perm(MANAGER_PERMISSION, include_superusers=True)
+        .filter(is_staff=True)
         .exclude(email="")
-        .distinct()
     )
 
 
@@ -171,15 +177,7 @@ def send_due(*, now: datetime, limit: int = 1000) -> Report:
     """The hourly run: write the week's rows when due, then deliver every
     row whose time has come (new ones, retries, claims of dead workers)."""
     created = create_due(now=now)
-    unsent = WeeklyDigest.objects.filter(sent_at__isnull=True, next_attempt_at__lte=now)
-    unsent.filter(attempts__gte=MAX_ATTEMPTS).update(
-        next_attempt_at=None, last_error="Given up after the last attempt."
-    )
-    due = (
-        unsent.filter(attempts__lt=MAX_ATTEMPTS)
-        .order_by("next_attempt_at", "id")
-        .values_list("id", flat=True)[:limit]
-    )
+    due = outbox.due_ids(WeeklyDigest, now=now, max_attempts=MAX_ATTEMPTS, limit=limit)
     cache: dict[date, Contents] = {}
     results = Counter(deliver(digest_id, now=now, cache=cache) for digest_id in due)
     return Report(
@@ -196,39 +194,42 @@ def deliver(
     """Send one digest unless it was sent or someone is sending it; skip it
     when its manager opted out, left or lost the role since it was written.
     `cache` keeps the week's contents from one digest to the next."""
-    claimed = WeeklyDigest.objects.filter(
-        id=digest_id,
-        sent_at__isnull=True,
-        next_attempt_at__lte=now,
-        attempts__lt=MAX_ATTEMPTS,
-    ).update(claimed_at=now, next_attempt_at=now + LEASE, attempts=F("attempts") + 1)
-    if not claimed:
+    if not outbox.claim(
+        WeeklyDigest,
+        digest_id,
+        now=now,
+        lease=LEASE,
+        max_attempts=MAX_ATTEMPTS,
+        claimed_at=timezone.now(),
+    ):
         return "not due"
     digest = WeeklyDigest.objects.select_related("user__preference").get(id=digest_id)
     if not recipients().filter(id=digest.user_id).exists():
-        WeeklyDigest.objects.filter(id=digest_id).update(
-            next_attempt_at=None,
-            last_error="The manager opted out, left or has no address.",
+        outbox.give_up(
+            WeeklyDigest,
+            digest_id,
+            reason="The manager opted out, left or has no address.",
         )
         return "skipped"
     if cache is None:
         cache = {}
-    if digest.week_start not in cache:
-        cache[digest.week_start] = contents_of(digest.week_start, now=now)
     # Outside any transaction: a mail server can be slow, and a mail cannot be
     # taken back once sent.
     try:
+        if digest.week_start not in cache:
+            cache[digest.week_start] = contents_of(digest.week_start, now=now)
         send_mail(digest, contents=cache[digest.week_start])
     except (smtplib.SMTPException, OSError) as error:
-        last = digest.attempts >= MAX_ATTEMPTS
-        again = None if last else now + sending.backoff(digest.attempts)
-        WeeklyDigest.objects.filter(id=digest_id).update(
-            next_attempt_at=again, last_error=f"{type(error).__name__}: {error}"[:2000]
-        )
+        outbox.put_back(WeeklyDigest, digest, error, max_attempts=MAX_ATTEMPTS)
         return "failed"
-    WeeklyDigest.objects.filter(id=digest_id).update(
-        sent_at=timezone.now(), next_attempt_at=None, last_error=""
-    )
+    except Exception as error:
+        # A fault of ours (a template, odd data), not worth retrying: the row
+        # keeps the error for the admin, and the other managers still get
+        # theirs.
+        logger.exception("The weekly digest %s could not be sent", digest_id)
+        outbox.give_up(WeeklyDigest, digest_id, reason=outbox.described(error))
+        return "failed"
+    outbox.mark_sent(WeeklyDigest, digest_id)
     return "sent"
 
 
@@ -297,12 +298,17 @@ def top_pain_point(week_start: date, kinds: list[KindFigures]) -> TopPainPoint |
     return TopPainPoint(
         kind=busiest.kind,
         stage=cell.stage,
-        # Lazy: rendered in each manager's language.
-        stage_label=Stage(cell.stage).label if cell.stage else "",
+        stage_label=stage_label(cell.stage),
         touchpoint_label=cell.touchpoint_label,
         figures=cell.figures,
         link=dashboard_link(week_start, **parameters),
     )
+
+
+def stage_label(stage: str) -> "StrOrPromise":
+    """Lazy, rendered in each manager's language; a stage no longer among the
+    choices (or none) as stored."""
+    return Stage(stage).label if stage in Stage.values else stage
 
 
 def send_mail(digest: WeeklyDigest, *, contents: Contents) -> None:

@@ -13,8 +13,18 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import CharField, Count, Expression, F, Q, QuerySet, Value
-from django.db.models.functions import Cast, Coalesce, TruncDate
+from django.db.models import (
+    CharField,
+    Count,
+    Expression,
+    F,
+    Max,
+    Min,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, Concat, TruncDate
 from django.utils import timezone
 
 from surveys.models import Band, ScoreRollup, SurveyResponse
@@ -24,6 +34,8 @@ Dimension = ScoreRollup.Dimension
 BANDS = [Band.PROMOTER, Band.PASSIVE, Band.DETRACTOR]
 COUNTS = ["promoters", "passives", "detractors"]
 KEY = ["kind", "dimension", "value", "day", "survey_id"]
+# A rebuild's days per transaction (and table lock).
+CHUNK_DAYS = 31
 # (kind, dimension, value, day, survey id, promoters, passives, detractors)
 RollupRow = tuple[str, str, str, date, int, int, int, int]
 
@@ -43,7 +55,13 @@ def values_of(response: SurveyResponse) -> dict[str, str]:
         Dimension.TOUCHPOINT: "" if touchpoint is None else str(touchpoint),
         Dimension.STAGE: response.stage,
         Dimension.SEGMENT: response.segment,
+        Dimension.JOURNEY: journey_cell(response.stage, touchpoint),
     }
+
+
+def journey_cell(stage: str, touchpoint_id: int | None) -> str:
+    """The journey map's cell as the rollup keys it: "usage/12", "usage/"."""
+    return f"{stage}/{'' if touchpoint_id is None else touchpoint_id}"
 
 
 def count_new(response: SurveyResponse) -> None:
@@ -61,7 +79,7 @@ def count_deletion(response: SurveyResponse) -> None:
 
 
 def add(response: SurveyResponse, changes: Mapping[str, int]) -> None:
-    """Add `changes` (band → number) to the answer's five rows, in one
+    """Add `changes` (band → number) to the answer's six rows, in one
     statement that creates the rows it does not find.
 
     The rows go in key order: two answers that share some rows lock them in
@@ -89,8 +107,38 @@ def add(response: SurveyResponse, changes: Mapping[str, int]) -> None:
 
 def rebuild_rollup(*, start: date | None = None, end: date | None = None) -> int:
     """Recompute the rollup's rows of the days from `start` to `end` (both
-    included; None: unbounded) from the answers. Returns the rows written."""
-    return rebuild_from(SurveyResponse, ScoreRollup, start=start, end=end)
+    included; None: from the first day with answers or rows, to the last)
+    from the answers. Returns the rows written.
+
+    Each CHUNK_DAYS days are one transaction: an answer recorded meanwhile
+    waits for one chunk's lock at most (a second or so at 10M answers), not
+    for the whole rebuild."""
+    first, last = day_bounds(start, end)
+    written = 0
+    while first is not None and last is not None and first <= last:
+        chunk_end = min(first + timedelta(days=CHUNK_DAYS - 1), last)
+        written += rebuild_from(SurveyResponse, ScoreRollup, start=first, end=chunk_end)
+        first = chunk_end + timedelta(days=1)
+    return written
+
+
+def day_bounds(start: date | None, end: date | None) -> tuple[date | None, date | None]:
+    """`start` and `end`, or where there are answers or rollup rows."""
+    if start is not None and end is not None:
+        return start, end
+    answered = SurveyResponse.objects.aggregate(
+        first=Min("answered_at"), last=Max("answered_at")
+    )
+    rolled = ScoreRollup.objects.aggregate(first=Min("day"), last=Max("day"))
+    firsts = [rolled["first"]] if rolled["first"] else []
+    lasts = [rolled["last"]] if rolled["last"] else []
+    if answered["first"] is not None:
+        firsts.append(day_of(answered["first"]))
+        lasts.append(day_of(answered["last"]))
+    return (
+        start if start is not None else min(firsts, default=None),
+        end if end is not None else max(lasts, default=None),
+    )
 
 
 def rebuild_from(
@@ -180,8 +228,11 @@ def value_expression(dimension: str) -> Expression | F | Value:
     """The dimension's value as `values_of` writes it, in SQL."""
     if dimension == Dimension.ALL:
         return Value("")
+    touchpoint = Coalesce(Cast("touchpoint_id", CharField()), Value(""))
     if dimension == Dimension.TOUCHPOINT:
-        return Coalesce(Cast("touchpoint_id", CharField()), Value(""))
+        return touchpoint
+    if dimension == Dimension.JOURNEY:
+        return Concat(F("stage"), Value("/"), touchpoint, output_field=CharField())
     return F(dimension)
 
 

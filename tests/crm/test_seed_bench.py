@@ -181,7 +181,7 @@ def test_the_rollup_counts_the_new_answers():
     stored = rollup.stored_rows()
     assert stored == rollup.recomputed_rows()
     assert sum(row[5] + row[6] + row[7] for row in stored) == (
-        5 * SurveyResponse.objects.count()
+        6 * SurveyResponse.objects.count()
     )
 
 

@@ -3,7 +3,7 @@ trend point opens the answers behind it, and the Chinese page fits."""
 
 import random
 import shutil
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,11 +11,14 @@ from django.utils import timezone
 
 from customers.models import Stage
 from feedback.metrics.periods import period_start
-from surveys.models import Kind, SurveyResponse
+from feedback.models import Case
+from surveys.models import Invitation, Kind, Survey, SurveyResponse
 from surveys.services import rollup
 from tests.factories import (
     CaseFactory,
     CustomerFactory,
+    InvitationFactory,
+    RootCauseFactory,
     SurveyFactory,
     SurveyResponseFactory,
     TouchpointFactory,
@@ -73,13 +76,18 @@ def made_up_answers(count: int) -> None:
         mood = number / count + (0.3 if touchpoint.name == "Sales demo" else 0)
         score = min(10, max(0, round(chance.gauss(5 + 5 * mood, 2.5))))
         customer = CustomerFactory.create(segment=chance.choice(["smb", "enterprise"]))
+        answered_at = now - timedelta(days=83 * (1 - number / count), hours=1)
+        # Mailed the day before, opened an hour before the answer.
         response = SurveyResponseFactory.create(
             invitation__survey=survey,
             invitation__customer=customer,
             invitation__interaction__customer=customer,
-            invitation__answered_at=now,
+            invitation__created_at=answered_at - timedelta(days=1),
+            invitation__sent_at=answered_at - timedelta(days=1),
+            invitation__opened_at=answered_at - timedelta(hours=1),
+            invitation__answered_at=answered_at,
             score=score,
-            answered_at=now - timedelta(days=83 * (1 - number / count), hours=1),
+            answered_at=answered_at,
             touchpoint=touchpoint,
             stage=touchpoint.stage,
             segment=customer.segment,
@@ -88,8 +96,66 @@ def made_up_answers(count: int) -> None:
             comment=chance.choice(COMMENTS) if score <= 4 else "",
         )
         if score <= 4:
-            CaseFactory.create(response=response)
+            handled_case(response, chance=chance, now=now)
+    unanswered_invitations(survey, count=count, chance=chance, now=now)
     rollup.rebuild_rollup()
+
+
+def handled_case(
+    response: SurveyResponse, *, chance: random.Random, now: datetime
+) -> None:
+    """A case opened with the answer: most called back within hours (some
+    after the two-day deadline), older ones closed, a few re-surveyed."""
+    opened_at = response.answered_at
+    case = CaseFactory.build(
+        response=response, created_at=opened_at, due_at=opened_at + timedelta(days=2)
+    )
+    fate = chance.random()
+    if fate < 0.85:
+        case.first_contact_at = opened_at + timedelta(hours=chance.uniform(1, 60))
+        case.status = Case.Status.CONTACTED
+    if fate < 0.6 and now - opened_at > timedelta(days=7):
+        case.status = Case.Status.CLOSED
+        case.closed_at = opened_at + timedelta(days=5)
+        case.root_cause = RootCauseFactory.create(name="Slow delivery")
+        case.resolution = "Called, apologised and refunded the delivery."
+        case.outcome = chance.choice(
+            [Case.Outcome.RECOVERED, Case.Outcome.NOT_RECOVERED, ""]
+        )
+    case.save()
+
+
+def unanswered_invitations(
+    survey: Survey, *, count: int, chance: random.Random, now: datetime
+) -> None:
+    """For a funnel that narrows: as many invitations again without an
+    answer — held back, or mailed and never opened, or opened only."""
+    reasons = [
+        Invitation.SuppressedReason.THROTTLED,
+        Invitation.SuppressedReason.OPTED_OUT,
+        Invitation.SuppressedReason.NO_EMAIL,
+    ]
+    for number in range(count):
+        created_at = now - timedelta(days=84 * (1 - number / count))
+        customer = CustomerFactory.create()
+        fate = chance.random()
+        if fate < 0.15:
+            InvitationFactory.create(
+                survey=survey,
+                interaction__customer=customer,
+                created_at=created_at,
+                status=Invitation.Status.SUPPRESSED,
+                suppressed_reason=chance.choice(reasons),
+                sent_at=None,
+            )
+        else:
+            InvitationFactory.create(
+                survey=survey,
+                interaction__customer=customer,
+                created_at=created_at,
+                sent_at=created_at,
+                opened_at=created_at + timedelta(hours=3) if fate > 0.6 else None,
+            )
 
 
 def log_in(page, live_server) -> None:
@@ -127,6 +193,10 @@ def test_a_manager_reads_the_charts_and_opens_the_answers_of_a_week(
     assert trend.locator("polygon.margin-band").count() >= 1
     assert page.locator("#bands svg rect.band-segment").count() == 3
     assert page.locator("#funnel svg g.funnel-row").count() >= 5
+    opened = page.locator("#funnel g.funnel-row", has_text="Opened").locator("text")
+    assert opened.last.text_content() == str(
+        Invitation.objects.exclude(opened_at=None).count()
+    )
     assert page.locator("#journey td.journey-cell a").count() == len(TOUCHPOINTS)
     assert page.locator("#card-nps .card-score .score").inner_text() != ""
     assert page.locator("#comments tbody tr").count() == 10

@@ -207,7 +207,9 @@ def test_no_answer_is_kept_without_its_case(monkeypatch):
     assert invitation.status == "sent"
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: the flush after the test must not take the roles and
+# root causes that migrations made from the tests that run later.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_exactly_one_case_when_threads_record_the_same_answer_at_once():
     if connection.vendor != "postgresql":
         pytest.skip("row locks and concurrent writers need PostgreSQL")

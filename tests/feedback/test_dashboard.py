@@ -17,9 +17,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from customers.models import Customer, Stage, Touchpoint
-from feedback import charts, dashboard
+from feedback import charts
 from feedback.metrics import scores
 from feedback.metrics.filters import AnswerFilter
+from feedback.models import Case
+from feedback.views import dashboard, display, export
 from surveys.models import Kind, Survey, SurveyResponse
 from surveys.services import rollup
 from tests.factories import (
@@ -175,7 +177,7 @@ def test_the_cards_show_the_hand_computed_nps_with_margin_and_warning(
 
     nps, csat, ces = response.context["cards"]
     assert (nps["name"], csat["name"], ces["name"]) == ("NPS", "CSAT", "CES")
-    assert nps["figures"] == dashboard.Shown(
+    assert nps["figures"] == display.Shown(
         score="40.0",
         margin="±70.1",
         n=5,
@@ -202,13 +204,13 @@ def test_the_figures_are_the_metrics_functions_figures(client, manager, five):
     answers = AnswerFilter(kind=Kind.NPS, start=DEFAULT_START, end=TODAY)
     headline = scores.headline(answers)
     assert (headline.score, headline.margin, headline.n) == (40.0, 70.1, 5)
-    assert context["current"] == dashboard.shown(headline)
+    assert context["current"] == display.shown(headline)
     cell = context["journey"]["rows"][0]["cells"][3]
     assert context["journey"]["columns"][3] == "Purchase"
     assert context["journey"]["rows"][0]["label"] == "Checkout"
-    assert cell["figures"] == dashboard.shown(scores.journey(answers)[0].figures)
+    assert cell["figures"] == display.shown(scores.journey(answers)[0].figures)
     assert cell["figures"].score == "40.0"
-    assert [point["impact"] for point in context["pain_points"]] == ["20.0"]
+    assert [point["impact"] for point in context["pain_points"]] == ["20.0%"]
     assert context["pain_points"][0]["negative_share"] == "20.0%"
     assert context["funnel"]["figures"].answered == 5
     assert context["funnel"]["response_rate"] == "100.0%"
@@ -384,6 +386,99 @@ def test_bad_parameters_for_the_list_and_the_csv_are_400s(client, manager):
     assert "Enter a valid date." in listed.content.decode()
     assert exported.status_code == 400
     assert exported.content.decode() == "to: Enter a valid date."
+
+
+HOSTILE_RANGES = [
+    ({"from": "9999-12-31"}, "from", "Choose a day from 1900-01-01 to 2999-12-31."),
+    ({"to": "0001-01-05"}, "to", "Choose a day from 1900-01-01 to 2999-12-31."),
+    ({"from": "0001-01-01", "to": "9999-12-31"}, "from", "Choose a day from"),
+    (
+        {"from": "1900-01-01", "interval": "day"},
+        "from",
+        "Ask for at most 1830 days at once.",
+    ),
+    (
+        {"from": "2026-11-10", "to": "2026-11-01"},
+        "to",
+        "The range ends before it starts.",
+    ),
+    ({"from": "99999-01-01"}, "from", "Enter a valid date."),
+    ({"to": "2026-02-30"}, "to", "Enter a valid date."),
+]
+
+
+@pytest.mark.parametrize(("params", "name", "message"), HOSTILE_RANGES)
+@pytest.mark.parametrize("path", [INDEX, ANSWERS])
+def test_a_hostile_range_is_a_400_page_that_says_why(
+    client, manager, five, path, params, name, message
+):
+    client.force_login(manager)
+
+    response = client.get(path, params)
+
+    assert response.status_code == 400
+    field = "from_" if name == "from" else name
+    assert message in " ".join(response.context["form"].errors[field])
+    assert message in html.unescape(response.content.decode())
+    assert "answer_filter" not in response.context  # no figures were read
+
+
+@pytest.mark.parametrize(("params", "name", "message"), HOSTILE_RANGES)
+def test_a_hostile_range_is_a_400_text_for_the_csv(
+    client, manager, five, params, name, message
+):
+    client.force_login(manager)
+
+    response = client.get(CSV_URL, params)
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.content.decode().startswith(f"{name}: {message}")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        # From a future day without an end: that one day.
+        {"from": "2030-01-01"},
+        # The oldest and newest days allowed, in whole quarters, the range
+        # before them included.
+        {"from": "1900-01-01", "to": "1900-03-31", "interval": "quarter"},
+        {"from": "2999-10-01", "to": "2999-12-31", "interval": "quarter"},
+        # The default start, 90 days before, may be before the oldest day.
+        {"to": "1900-01-05"},
+        {"from": "2022-01-01", "to": "2026-11-18", "interval": "day"},
+    ],
+)
+@pytest.mark.parametrize("path", [INDEX, ANSWERS, CSV_URL])
+def test_extreme_ranges_that_are_allowed_are_shown(client, manager, five, path, params):
+    client.force_login(manager)
+
+    response = client.get(path, params)
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "99999999999999999999.1",
+        "-99999999999999999999.1",
+        "1.99999999999999999999",
+        "1.-99999999999999999999",
+        "1e400.1",
+        ".",
+    ],
+)
+@pytest.mark.parametrize("direction", ["after", "before"])
+def test_a_hostile_page_cursor_is_never_a_500(client, manager, five, direction, cursor):
+    client.force_login(manager)
+
+    response = client.get(ANSWERS, {direction: cursor})
+
+    assert response.status_code in (200, 400)
+    if response.status_code == 400:
+        assert "This page link is broken." in response.content.decode()
 
 
 def test_a_broken_page_link_is_explained(client, manager, five):
@@ -597,7 +692,7 @@ def test_the_csv_has_one_row_per_answer_with_every_dimension(
         'attachment; filename="answers-nps-2026-11-01-2026-11-30.csv"'
     )
     header, *rows = read_csv(response)
-    assert header == dashboard.CSV_COLUMNS
+    assert header == export.CSV_COLUMNS
     assert len(rows) == 5
     detractor = five[-1]
     [row] = [row for row in rows if row[0] == str(detractor.pk)]
@@ -708,3 +803,164 @@ def test_the_line_chart_draws_the_margin_as_a_band_and_breaks_at_gaps():
     assert chart.count("<polyline") == 1
     assert chart.count("<circle") == 3
     assert chart.count("<a href=") == 3
+
+
+def test_the_answers_page_and_the_digest_page_sit_below_the_dashboard(
+    client, manager, survey
+):
+    client.force_login(manager)
+
+    listed = client.get(ANSWERS, {"kind": "csat"}).content.decode()
+    digest = client.get("/dashboard/digest/").content.decode()
+
+    assert (
+        '<a href="/admin/">Home</a>\n&rsaquo; <a href="/dashboard/?kind=csat">'
+        "Dashboard</a>\n&rsaquo; Answers"
+    ) in listed
+    assert (
+        '<a href="/admin/">Home</a>\n&rsaquo; <a href="/dashboard/">Dashboard</a>'
+        "\n&rsaquo; Weekly digest"
+    ) in digest
+
+
+def test_the_trend_is_titled_with_the_chosen_interval(client, manager, five):
+    client.force_login(manager)
+
+    chart = str(client.get(INDEX, {"interval": "month"}).context["trend_chart"])
+
+    assert "<title>NPS per month, with the 95% margin of error</title>" in chart
+
+
+def test_a_breakdown_shows_the_50_groups_with_the_most_answers(client, manager, survey):
+    answer(survey, 0, segment="crowded")
+    answer(survey, 0, segment="crowded")
+    for number in range(50):
+        answer(survey, 10, segment=f"segment {number:02}")
+    rollup.rebuild_rollup()
+    client.force_login(manager)
+
+    response = client.get(INDEX, {"by": "segment"})
+
+    rows = response.context["full_breakdown"]
+    assert len(rows) == dashboard.BREAKDOWN_ROWS == 50
+    # The worst score, but the most answers: kept, and last.
+    assert rows[-1]["label"] == "crowded"
+    assert rows[-1]["figures"].n == 2
+    page = response.content.decode()
+    assert "The 50 groups with the most answers; the CSV export has every" in page
+    assert len(read_csv(client.get(CSV_URL))) == 1 + 52
+
+
+def test_a_short_breakdown_says_nothing_about_a_cut(client, manager, five):
+    client.force_login(manager)
+
+    response = client.get(INDEX, {"by": "segment"})
+
+    assert [row["label"] for row in response.context["full_breakdown"]] == ["smb"]
+    assert "groups with the most answers" not in response.content.decode()
+
+
+def test_with_a_survey_the_other_cards_count_their_kind_without_it(
+    client, manager, survey, checkout, onboarding
+):
+    answer(survey, 9, touchpoint=checkout)
+    answer(survey, 0, touchpoint=onboarding)
+    csat = SurveyFactory.create(kind=Kind.CSAT)
+    answer(csat, 5, touchpoint=checkout)
+    answer(csat, 1, touchpoint=checkout)
+    answer(csat, 5, touchpoint=onboarding)
+    rollup.rebuild_rollup()
+    client.force_login(manager)
+
+    response = client.get(INDEX, {"survey": survey.pk, "touchpoint": checkout.pk})
+
+    nps, csat_card, ces = response.context["cards"]
+    assert (nps["figures"].n, nps["figures"].score) == (1, "100.0")
+    # The survey asks NPS only; the touchpoint still applies.
+    assert (csat_card["figures"].n, csat_card["figures"].score) == (2, "50.0")
+    assert ces["figures"].is_empty is True
+    assert csat_card["url"] == f"{INDEX}?touchpoint={checkout.pk}&kind=csat"
+    followed = client.get(csat_card["url"]).context["current"]
+    assert (followed.n, followed.score) == (2, "50.0")
+
+
+def test_the_loop_section_counts_the_cases_of_the_views_answers(
+    client, manager, survey, checkout, onboarding
+):
+    CaseFactory.create(response=answer(survey, 2, touchpoint=checkout))
+    CaseFactory.create(response=answer(survey, 1, touchpoint=onboarding))
+    csat = SurveyFactory.create(kind=Kind.CSAT)
+    CaseFactory.create(
+        response=answer(csat, 1, touchpoint=checkout), reason=Case.Reason.LOW_CSAT
+    )
+    CaseFactory.create(
+        response=None, customer=CustomerFactory.create(), reason=Case.Reason.MANUAL
+    )
+    rollup.rebuild_rollup()
+    client.force_login(manager)
+
+    def opened(**params: str) -> int:
+        response = client.get(INDEX, params)
+        assert response.status_code == 200
+        return int(response.context["loop"]["opened"])
+
+    assert Case.objects.count() == 4
+    assert opened() == 2
+    assert opened(touchpoint=str(checkout.pk)) == 1
+    assert opened(kind="csat") == 1
+    assert opened(kind="ces") == 0
+    assert opened(survey=str(csat.pk)) == 1
+    # The cases were opened today, 2026-11-18.
+    assert opened(**{"from": "2026-11-01", "to": "2026-11-17"}) == 0
+    page = client.get(INDEX).content.decode()
+    assert '<td id="loop-opened">2</td>' in page
+    assert (
+        "The cases opened in this range from NPS answers that match the survey "
+        "and filters above."
+    ) in page
+    assert "Cases opened by hand, without an answer, are not counted." in page
+    latest = client.get(INDEX, {"mode": "latest"}).content.decode()
+    assert "not only from each customer's latest." in html.unescape(latest)
+
+
+def test_in_latest_mode_a_row_a_headline_and_a_list_agree(
+    client, manager, survey, checkout, onboarding
+):
+    """A customer's latest answer stands for them: under the touchpoint of
+    that answer only — in the breakdown, in the headline filtered to the
+    touchpoint, in the answers list and in the CSV."""
+    first, second, third = (CustomerFactory.create() for _ in range(3))
+    answer(survey, 9, day=date(2026, 11, 2), customer=first, touchpoint=checkout)
+    first_latest = answer(
+        survey, 3, day=date(2026, 11, 10), customer=first, touchpoint=onboarding
+    )
+    answer(survey, 10, day=date(2026, 11, 3), customer=second, touchpoint=checkout)
+    second_latest = answer(
+        survey, 8, day=date(2026, 11, 12), customer=second, touchpoint=checkout
+    )
+    answer(survey, 2, day=date(2026, 11, 4), customer=third, touchpoint=onboarding)
+    third_latest = answer(
+        survey, 10, day=date(2026, 11, 14), customer=third, touchpoint=checkout
+    )
+    only = answer(survey, 6, day=date(2026, 11, 5), touchpoint=onboarding)
+    rollup.rebuild_rollup()
+    client.force_login(manager)
+
+    response = client.get(INDEX, {"mode": "latest", "by": "touchpoint"})
+
+    rows = {row["label"]: row for row in response.context["full_breakdown"]}
+    assert response.context["current"].n == 4
+    expected = {
+        "Checkout": [third_latest.pk, second_latest.pk],
+        "Onboarding call": [first_latest.pk, only.pk],
+    }
+    assert set(rows) == set(expected)
+    for label, ids in expected.items():
+        row = rows[label]
+        headline = client.get(row["url"].replace(ANSWERS, INDEX)).context["current"]
+        _header, *exported = read_csv(client.get(row["url"].replace(ANSWERS, CSV_URL)))
+        assert row["figures"].n == headline.n == len(ids)
+        assert row["figures"].score == headline.score
+        assert listed_ids(client, row["url"]) == ids
+        assert [int(line[0]) for line in exported] == ids
+    assert sum(row["figures"].n for row in rows.values()) == 4

@@ -1,16 +1,19 @@
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
 
 from feedback.metrics import MISSING_LABEL, LoopFigures, loop_metrics
+from feedback.metrics.filters import AnswerFilter
 from feedback.models import Case
+from surveys.models import Kind
 from tests.factories import (
     CaseFactory,
     CustomerFactory,
     InteractionFactory,
     RootCauseFactory,
+    SurveyFactory,
     SurveyResponseFactory,
     TouchpointFactory,
     UserFactory,
@@ -396,3 +399,87 @@ def test_the_figures_take_one_query_and_the_median_one_more_on_sqlite(
 def test_an_unknown_grouping_or_interval_is_refused(arguments, message):
     with pytest.raises(ValueError, match=message):
         loop_metrics(**arguments)
+
+
+def case_from(survey, *, created_at: datetime = T0, **frozen) -> Case:
+    """A case opened at `created_at` from an answer to `survey` a day earlier,
+    with `frozen` dimensions on the answer."""
+    response = SurveyResponseFactory.create(
+        invitation__survey=survey,
+        score=1,
+        answered_at=created_at - 24 * HOUR,
+        **frozen,
+    )
+    return CaseFactory.create(response=response, created_at=created_at)
+
+
+def test_a_filters_cases_are_those_opened_in_its_range_from_its_answers():
+    nps, other_nps = SurveyFactory.create_batch(2, kind=Kind.NPS)
+    csat = SurveyFactory.create(kind=Kind.CSAT)
+    checkout = TouchpointFactory.create()
+    # 10 and 11 March 2025 in UTC.
+    first = datetime(2025, 3, 10, tzinfo=UTC)
+    after = datetime(2025, 3, 12, tzinfo=UTC)
+    cases = {
+        "smb": case_from(nps, segment="smb", touchpoint=checkout),
+        "first instant": case_from(nps, created_at=first),
+        "last instant": case_from(nps, created_at=after - timedelta(microseconds=1)),
+        "email": case_from(other_nps, channel="email", segment="enterprise"),
+        "csat": case_from(csat, segment="smb"),
+        "day before": case_from(nps, created_at=first - timedelta(microseconds=1)),
+        "day after": case_from(nps, created_at=after),
+        "manual": manual_case(created_at=T0),
+    }
+    answers = AnswerFilter(
+        kind=Kind.NPS,
+        start=date(2025, 3, 10),
+        end=date(2025, 3, 11),
+        zone=ZoneInfo("UTC"),
+    )
+
+    def opened(**narrowed) -> set[str]:
+        chosen = AnswerFilter(**{**answers.__dict__, **narrowed}).cases()
+        return {name for name, case in cases.items() if chosen.filter(pk=case.pk)}
+
+    assert opened() == {"smb", "first instant", "last instant", "email"}
+    assert opened(survey=nps.pk) == {"smb", "first instant", "last instant"}
+    assert opened(dimensions={"segment": "smb"}) == {"smb"}
+    assert opened(dimensions={"touchpoint": checkout.pk}) == {"smb"}
+    assert opened(dimensions={"channel": "email"}) == {"email"}
+    assert opened(dimensions={"channel": "email", "segment": "smb"}) == set()
+    assert opened(kind=Kind.CSAT) == {"csat"}
+    assert opened(survey=nps.pk, kind=Kind.CSAT) == set()
+    # Without a range, every case opened from an answer of the kind.
+    assert opened(start=None, end=None) == set(cases) - {"csat", "manual"}
+    # The range is the cases' own: the answers were given the day before.
+    assert answers.selected().count() == 2
+
+
+def test_the_loop_metrics_of_a_filters_cases(loop):
+    answers = AnswerFilter(
+        kind=Kind.NPS,
+        start=date(2025, 3, 10),
+        end=date(2025, 3, 10),
+        zone=ZoneInfo("UTC"),
+    )
+
+    def figures(**narrowed) -> LoopFigures:
+        chosen = AnswerFilter(**{**answers.__dict__, **narrowed})
+        [row] = loop_metrics(
+            chosen.cases(), start=chosen.start_at, end=chosen.end_before
+        )
+        return row
+
+    # A, B, C, D and G; E and F were opened by hand.
+    every = figures()
+    assert (every.opened, every.from_responses, every.loop_closure_rate_pct) == (
+        5,
+        5,
+        40.0,
+    )
+    # A, B and G (C's touchpoint is its interaction's, not its answer's):
+    # A and B closed the loop.
+    checkout = figures(dimensions={"touchpoint": loop["checkout"].pk})
+    assert (checkout.opened, checkout.loop_closure_rate_pct) == (3, 66.7)
+    assert figures(start=date(2025, 3, 11), end=date(2025, 3, 11)).opened == 0
+    assert figures(kind=Kind.CSAT).opened == 0

@@ -15,7 +15,12 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from feedback.metrics.filters import AnswerFilter, Interval
+from feedback.metrics.filters import (
+    LONGEST_RANGE_DAYS,
+    AnswerFilter,
+    Interval,
+    MetricsQueryForm,
+)
 from feedback.metrics.scores import (
     Score,
     breakdown,
@@ -155,7 +160,7 @@ def test_every_score_of_every_scale_is_counted_in_its_band(counted):
     assert figures(Kind.CES) == (7, 3, 1, 3)
 
 
-def test_the_headline_by_hand_with_its_change(counted):
+def test_the_headline_by_hand_with_its_change(settings, counted):
     survey = SurveyFactory.create(kind=Kind.NPS)
     for score in (10, 9, 8, 3, 0):
         answer(survey, score, datetime(2026, 3, 10, 9, tzinfo=UTC))
@@ -164,15 +169,18 @@ def test_the_headline_by_hand_with_its_change(counted):
         answer(survey, 10, datetime(2026, 2, 20, 9, tzinfo=UTC))
     counted()
 
-    figures = headline(
-        AnswerFilter(kind=Kind.NPS, start=date(2026, 3, 2), end=date(2026, 3, 15))
-    )
+    answers = AnswerFilter(kind=Kind.NPS, start=date(2026, 3, 2), end=date(2026, 3, 15))
 
-    # NPS 0, margin 1.96 · √(0.8/5) · 100 = 78.4; the change −100 has
-    # z = −1 / √(0.8/5 + 0/3) = −2.5: significant.
+    figures = headline(answers)
+
+    # NPS 0, margin 1.96 · √(0.8/5) · 100 = 78.4; five answers against three
+    # are below the minimum sample: no verdict on the change −100.
     assert bands(figures) == (5, 2, 1, 2)
     assert (figures.score, figures.margin, figures.low_sample) == (0.0, 78.4, True)
-    assert (figures.change, figures.is_significant) == (-100.0, True)
+    assert (figures.change, figures.is_significant) == (-100.0, None)
+    # With a minimum of three, z = −1 / √(0.8/5 + 0/3) = −2.5: significant.
+    settings.METRICS_MIN_SAMPLE = 3
+    assert headline(answers).is_significant is True
 
 
 def test_the_headline_of_no_answers(counted):
@@ -318,9 +326,10 @@ def test_a_trend_has_every_period_of_the_range_empty_ones_too(counted):
     ]
     assert [period.figures.score for period in periods] == [-100.0, None, 100.0]
     # The first one's change is from the week before the range; an empty
-    # week has none, and none follows it.
+    # week has none, and none follows it. One answer against one is below
+    # the minimum sample: no verdict.
     assert [period.figures.change for period in periods] == [-200.0, None, None]
-    assert [period.figures.is_significant for period in periods] == [True, None, None]
+    assert [period.figures.is_significant for period in periods] == [None, None, None]
     assert [period.figures.low_sample for period in periods] == [True, True, True]
 
 
@@ -373,7 +382,9 @@ def test_months_and_quarters_are_labelled_and_counted(counted):
     assert [p.figures.change for p in quarters] == [-50.0, 0.0]
 
 
-def test_a_breakdown_puts_the_best_score_first_ties_by_more_answers(counted):
+def test_a_breakdown_puts_the_best_score_first_ties_by_more_answers(settings, counted):
+    # A minimum of one: the z-test's verdict on three answers against three.
+    settings.METRICS_MIN_SAMPLE = 1
     survey = SurveyFactory.create(kind=Kind.NPS)
     now = datetime(2026, 3, 10, 9, tzinfo=UTC)
     before = datetime(2026, 2, 20, 9, tzinfo=UTC)
@@ -584,6 +595,235 @@ def test_the_rollup_answers_where_it_holds_the_figure(settings):
     assert tables_read(lambda: breakdown(answers, by="company")) == {"SurveyResponse"}
     settings.METRICS_USE_ROLLUP = False
     assert tables_read(lambda: headline(answers)) == {"SurveyResponse"}
+
+
+def test_a_breakdown_with_a_limit_keeps_the_groups_with_most_answers(counted):
+    survey = SurveyFactory.create(kind=Kind.NPS)
+    at = datetime(2026, 3, 10, 9, tzinfo=UTC)
+    for segment, scores in [
+        ("big", [0, 0, 0, 10]),  # 4 answers, NPS −50
+        ("middle", [10, 10, 10]),  # 3 answers, NPS 100
+        ("small", [9, 9]),  # 2 answers, NPS 100
+        ("tiny", [8]),  # 1 answer, NPS 0
+    ]:
+        for score in scores:
+            answer(survey, score, at, segment=segment)
+    counted()
+    answers = AnswerFilter(kind=Kind.NPS, start=at.date(), end=at.date())
+
+    def shown(limit: int | None) -> list[tuple[str | int | None, int, float | None]]:
+        groups = breakdown(answers, by="segment", limit=limit)
+        return [(g.key, g.figures.n, g.figures.score) for g in groups]
+
+    # The two largest groups, still best score first.
+    assert shown(2) == [("middle", 3, 100.0), ("big", 4, -50.0)]
+    assert shown(3) == [("middle", 3, 100.0), ("small", 2, 100.0), ("big", 4, -50.0)]
+    assert shown(0) == []
+    assert (
+        shown(10)
+        == shown(None)
+        == [
+            ("middle", 3, 100.0),
+            ("small", 2, 100.0),
+            ("tiny", 1, 0.0),
+            ("big", 4, -50.0),
+        ]
+    )
+
+
+@pytest.mark.parametrize("mode", ["all", "latest"])
+def test_a_breakdown_without_the_change_does_not_read_the_range_before(
+    counted, django_assert_num_queries, mode
+):
+    survey = SurveyFactory.create(kind=Kind.NPS)
+    answer(survey, 10, datetime(2026, 3, 10, 9, tzinfo=UTC), segment="smb")
+    answer(survey, 0, datetime(2026, 2, 20, 9, tzinfo=UTC), segment="smb")
+    counted()
+    # The fortnight before 2 March starts on 16 February.
+    answers = AnswerFilter(
+        kind=Kind.NPS, start=date(2026, 3, 2), end=date(2026, 3, 15), mode=mode
+    )
+
+    with django_assert_num_queries(1) as without_change:
+        [alone] = breakdown(answers, by="segment", with_change=False)
+    with django_assert_num_queries(1) as with_change:
+        [changed] = breakdown(answers, by="segment")
+
+    assert (alone.key, bands(alone.figures), alone.figures.score) == (
+        "smb",
+        (1, 1, 0, 0),
+        100.0,
+    )
+    assert (alone.figures.change, alone.figures.is_significant) == (None, None)
+    assert "2026-02-16" not in without_change.captured_queries[0]["sql"]
+    assert (changed.figures.n, changed.figures.change) == (1, 200.0)
+    assert "2026-02-16" in with_change.captured_queries[0]["sql"]
+
+
+def test_the_journey_from_the_rollup_equals_the_live_one(settings):
+    # The rollup's days are Berlin's; an answer late on the last day (UTC)
+    # is the next day there.
+    settings.TIME_ZONE = "Europe/Berlin"
+    checkout = TouchpointFactory.create(name="Checkout", stage="purchase")
+    onboarding = TouchpointFactory.create(name="Onboarding", stage="usage")
+    survey, other = SurveyFactory.create_batch(2, kind=Kind.NPS)
+    csat = SurveyFactory.create(kind=Kind.CSAT)
+    inside = datetime(2026, 3, 10, 9, tzinfo=UTC)
+    for each, score, at, stage, touchpoint in [
+        (survey, 10, inside, "purchase", checkout),
+        (survey, 0, inside, "purchase", checkout),
+        (survey, 7, inside, "usage", onboarding),
+        (survey, 3, inside, "usage", None),
+        (survey, 9, inside, "", None),
+        (other, 2, inside, "purchase", checkout),
+        (other, 9, inside, "usage", checkout),  # moved on since
+        (csat, 5, inside, "purchase", checkout),
+        (survey, 0, datetime(2026, 3, 1, 22, 59, tzinfo=UTC), "usage", None),
+        (survey, 0, datetime(2026, 3, 1, 23, 0, tzinfo=UTC), "usage", None),
+        (survey, 10, datetime(2026, 3, 15, 22, 59, tzinfo=UTC), "usage", None),
+        (survey, 10, datetime(2026, 3, 15, 23, 0, tzinfo=UTC), "usage", None),
+    ]:
+        answer(each, score, at, stage=stage, touchpoint=touchpoint, segment="smb")
+    # The answers' own rollup rows, written as the answer service writes them.
+    nps = AnswerFilter(
+        kind=Kind.NPS, start=date(2026, 3, 2), end=date(2026, 3, 15), zone=BERLIN
+    )
+
+    def both(answers: AnswerFilter, read: set[str]):
+        settings.METRICS_USE_ROLLUP = True
+        assert tables_read(lambda: journey(answers)) == read
+        from_rollup = journey(answers)
+        settings.METRICS_USE_ROLLUP = False
+        live = journey(answers)
+        assert from_rollup == live
+        return [
+            (cell.stage, cell.touchpoint_label, bands(cell.figures)) for cell in live
+        ]
+
+    assert both(nps, {"ScoreRollup"}) == [
+        ("purchase", "Checkout", (3, 1, 0, 2)),
+        ("usage", "Checkout", (1, 1, 0, 0)),
+        ("usage", "Onboarding", (1, 0, 1, 0)),
+        ("usage", MISSING, (3, 1, 0, 2)),
+        ("", MISSING, (1, 1, 0, 0)),
+    ]
+    assert both(
+        AnswerFilter(**{**nps.__dict__, "survey": other.pk}), {"ScoreRollup"}
+    ) == [
+        ("purchase", "Checkout", (1, 0, 0, 1)),
+        ("usage", "Checkout", (1, 1, 0, 0)),
+    ]
+    assert both(
+        AnswerFilter(**{**nps.__dict__, "kind": Kind.CSAT}), {"ScoreRollup"}
+    ) == [("purchase", "Checkout", (1, 1, 0, 0))]
+    # A filter on a dimension besides the cell: the answers themselves.
+    assert both(
+        AnswerFilter(**{**nps.__dict__, "dimensions": {"segment": "smb"}}),
+        {"SurveyResponse"},
+    ) == both(nps, {"ScoreRollup"})
+
+
+# The query string's range
+
+TODAY = date(2026, 3, 15)
+
+
+@pytest.fixture
+def today(time_machine):
+    time_machine.move_to(datetime(2026, 3, 15, 12, tzinfo=UTC), tick=False)
+
+
+def range_asked(params: dict[str, str]) -> tuple[date | None, date | None]:
+    form = MetricsQueryForm(params)
+    assert form.is_valid(), form.errors
+    answers = form.answer_filter()
+    return answers.start, answers.end
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        # Nothing: the 90 days up to today.
+        ({}, (date(2025, 12, 16), TODAY)),
+        # Only `to`: the 90 days up to it.
+        ({"to": "2026-01-31"}, (date(2025, 11, 3), date(2026, 1, 31))),
+        # Only `from`: up to today; in the future, that one day.
+        ({"from": "2026-03-01"}, (date(2026, 3, 1), TODAY)),
+        ({"from": "2026-03-15"}, (TODAY, TODAY)),
+        ({"from": "2030-01-01"}, (date(2030, 1, 1), date(2030, 1, 1))),
+        ({"from": "2026-03-15", "to": "2026-03-15"}, (TODAY, TODAY)),
+        # The longest range, LONGEST_RANGE_DAYS days, with one end or both.
+        ({"from": "2021-03-12"}, (date(2021, 3, 12), TODAY)),
+        (
+            {"from": "2021-01-01", "to": "2026-01-04"},
+            (date(2021, 1, 1), date(2026, 1, 4)),
+        ),
+        # The first and last days asked for.
+        (
+            {"from": "1900-01-01", "to": "1900-01-01"},
+            (date(1900, 1, 1), date(1900, 1, 1)),
+        ),
+        ({"to": "1900-03-31"}, (date(1900, 1, 1), date(1900, 3, 31))),
+        ({"from": "2999-12-31"}, (date(2999, 12, 31), date(2999, 12, 31))),
+        (
+            {"from": "2999-10-03", "to": "2999-12-31"},
+            (date(2999, 10, 3), date(2999, 12, 31)),
+        ),
+    ],
+)
+def test_the_range_asked_for_with_its_defaults(today, params, expected):
+    assert range_asked(params) == expected
+
+
+def test_the_longest_range_is_five_years_of_leap_years():
+    assert (date(2026, 1, 4) - date(2021, 1, 1)).days + 1 == LONGEST_RANGE_DAYS
+    assert (TODAY - date(2021, 3, 12)).days + 1 == LONGEST_RANGE_DAYS
+
+
+def test_the_default_range_ends_today_in_the_sites_zone(settings, time_machine):
+    # 20:00 UTC on 15 March is the 16th in Shanghai.
+    settings.TIME_ZONE = "Asia/Shanghai"
+    time_machine.move_to(datetime(2026, 3, 15, 20, tzinfo=UTC), tick=False)
+
+    assert range_asked({}) == (date(2025, 12, 17), date(2026, 3, 16))
+    assert range_asked({"from": "2026-03-16"}) == (date(2026, 3, 16), date(2026, 3, 16))
+
+
+LONGEST = f"Ask for at most {LONGEST_RANGE_DAYS} days at once."
+OUTSIDE = "Choose a day from 1900-01-01 to 2999-12-31."
+
+
+@pytest.mark.parametrize(
+    ("params", "errors"),
+    [
+        (
+            {"from": "2026-03-10", "to": "2026-03-09"},
+            {"to": ["The range ends before it starts."]},
+        ),
+        (
+            {"from": "2030-01-01", "to": "2026-01-01"},
+            {"to": ["The range ends before it starts."]},
+        ),
+        # One day longer than the longest range, with both ends or only one.
+        ({"from": "2021-01-01", "to": "2026-01-05"}, {"from_": [LONGEST]}),
+        ({"from": "2021-03-11"}, {"from_": [LONGEST]}),
+        ({"from": "1900-01-01", "interval": "day"}, {"from_": [LONGEST]}),
+        ({"from": "2026-03-01", "to": "2999-12-31"}, {"from_": [LONGEST]}),
+        # Days outside 1900-01-01…2999-12-31, on the field that holds them.
+        ({"from": "1899-12-31", "to": "1900-01-01"}, {"from_": [OUTSIDE]}),
+        ({"from": "2999-12-31", "to": "3000-01-01"}, {"to": [OUTSIDE]}),
+        ({"from": "9999-12-31"}, {"from_": [OUTSIDE]}),
+        ({"to": "0001-01-05"}, {"to": [OUTSIDE]}),
+        ({"from": "0001-01-01", "to": "9999-12-31"}, {"from_": [OUTSIDE]}),
+        ({"from": "2026-02-30"}, {"from_": ["Enter a valid date."]}),
+    ],
+)
+def test_a_range_that_cannot_be_counted_is_refused(today, params, errors):
+    form = MetricsQueryForm(params)
+
+    assert not form.is_valid()
+    assert form.errors == errors
+    assert "from_" not in form.cleaned_data or "to" not in form.cleaned_data
 
 
 # Time zones: days and weeks in the filter's zone
@@ -862,16 +1102,23 @@ def plain_band(kind: str, score: int) -> str:
     return "detractor" if score <= negative_to else "passive"
 
 
-def selection(rows: list[Row], mode: str) -> list[Row]:
-    """All rows, or each customer's latest (ties: the higher id)."""
+def selection(rows: list[Row], mode: str, *, segment: str | None = None) -> list[Row]:
+    """All rows, or each customer's latest (ties: the higher id); then, with
+    `segment`, those of that segment: a customer whose latest answer is in
+    another segment is not counted in this one."""
     if mode == "all":
-        return rows
-    latest: dict[int, Row] = {}
-    for row in rows:
-        kept = latest.get(row.customer)
-        if kept is None or (row.answered_at, row.id) > (kept.answered_at, kept.id):
-            latest[row.customer] = row
-    return list(latest.values())
+        chosen = rows
+    else:
+        latest: dict[int, Row] = {}
+        for row in rows:
+            kept = latest.get(row.customer)
+            if kept is None or (row.answered_at, row.id) > (
+                kept.answered_at,
+                kept.id,
+            ):
+                latest[row.customer] = row
+        chosen = list(latest.values())
+    return [row for row in chosen if segment is None or row.segment == segment]
 
 
 def between(rows: list[Row], first: date, last: date) -> list[Row]:
@@ -886,7 +1133,9 @@ def values_of(kind: str, rows: list[Row]) -> list[int]:
 
 
 def z_significant(kind: str, now: list[Row], before: list[Row]) -> bool | None:
-    if not now or not before:
+    """The two-sided z-test at 95 %; no verdict below the minimum sample on
+    either side."""
+    if len(now) < max(MINIMUM, 1) or len(before) < max(MINIMUM, 1):
         return None
     a, b = values_of(kind, now), values_of(kind, before)
     mean_a, mean_b = sum(a) / len(a), sum(b) / len(b)
@@ -1001,14 +1250,21 @@ def write_rows(cast, kind: str, drawn) -> list[Row]:
     ]
 
 
-def check_headline(answers: AnswerFilter, rows: list[Row]) -> None:
+def check_headline(
+    answers: AnswerFilter, rows: list[Row], *, segment: str | None = None
+) -> None:
     kind, mode = answers.kind, answers.mode
     length = LAST_DAY - FIRST_DAY + timedelta(days=1)
-    now = selection(between(rows, FIRST_DAY, LAST_DAY), mode)
+    now = selection(between(rows, FIRST_DAY, LAST_DAY), mode, segment=segment)
     before = selection(
-        between(rows, FIRST_DAY - length, FIRST_DAY - timedelta(1)), mode
+        between(rows, FIRST_DAY - length, FIRST_DAY - timedelta(1)),
+        mode,
+        segment=segment,
     )
     assert_figures(headline(answers), kind, now, before)
+    assert sorted(answers.selected().values_list("id", flat=True)) == sorted(
+        row.id for row in now
+    )
 
 
 def trend_starts(interval: str) -> list[date]:
@@ -1031,8 +1287,7 @@ def expected_periods(
         buckets[period_start(row.day, interval)].append(row)
 
     def counted(start: date) -> list[Row]:
-        chosen = selection(buckets[start], mode)
-        return [r for r in chosen if segment is None or r.segment == segment]
+        return selection(buckets[start], mode, segment=segment)
 
     starts = trend_starts(interval)
     before = counted(period_start(starts[0] - timedelta(days=1), interval))
@@ -1052,10 +1307,12 @@ def assert_periods(periods, kind: str, expected) -> None:
         assert_figures(period.figures, kind, now, before)
 
 
-def check_trend(answers: AnswerFilter, rows: list[Row], interval: str) -> None:
+def check_trend(
+    answers: AnswerFilter, rows: list[Row], interval: str, *, segment: str | None = None
+) -> None:
     periods = trend(answers, interval=interval)  # type: ignore[arg-type]
     expected = expected_periods(
-        answers.kind, answers.mode, rows, interval, segment=None
+        answers.kind, answers.mode, rows, interval, segment=segment
     )
     assert_periods(periods, answers.kind, expected)
 
@@ -1080,6 +1337,12 @@ def check_breakdown(answers: AnswerFilter, rows: list[Row]) -> None:
         )
     order = [(-(g.figures.score or 0.0), -g.figures.n) for g in groups]
     assert order == sorted(order)
+    # Each row is the headline of its segment.
+    for group in groups:
+        narrowed = AnswerFilter(
+            **{**answers.__dict__, "dimensions": {"segment": group.key}}
+        )
+        assert headline(narrowed) == group.figures
 
 
 def check_trend_by_segment(answers: AnswerFilter, rows: list[Row]) -> None:
@@ -1136,11 +1399,10 @@ def test_the_figures_equal_a_plain_computation_over_the_same_rows(
                 AnswerFilter(**{**answers.__dict__, "survey": survey}),
                 [row for row in rows if row.survey == survey],
             )
-            check_headline(
-                AnswerFilter(**{**answers.__dict__, "dimensions": {"segment": "smb"}}),
-                [row for row in rows if row.segment == "smb"],
-            )
+            smb = AnswerFilter(**{**answers.__dict__, "dimensions": {"segment": "smb"}})
+            check_headline(smb, rows, segment="smb")
             for interval in ("day", "week", "month", "quarter"):
                 check_trend(answers, rows, interval)
+            check_trend(smb, rows, "week", segment="smb")
             check_breakdown(answers, rows)
             check_trend_by_segment(answers, rows)

@@ -260,9 +260,11 @@ def test_csat_is_compared_with_the_pooled_proportion():
     # significant (unpooled, 0.3 / √(0 + 0.21/10) = 2.07 would be).
     assert round(pooled_z(10, 10, 7, 10), 2) == 1.88
 
+    assert is_significant_change(Kind.CSAT, now, before) is False
+    # Ten answers a side are below a minimum sample of 30: no verdict.
     figures = figures_of(Kind.CSAT, now, before=before, minimum=30)
 
-    assert (figures.change, figures.is_significant) == (30.0, False)
+    assert (figures.change, figures.is_significant) == (30.0, None)
 
 
 def test_ces_fifty_two_against_fifty_percent_of_a_hundred_is_not_significant():
@@ -307,16 +309,45 @@ def test_unanimous_sides_differ_for_certain_or_not_at_all():
     )
 
 
+@pytest.mark.parametrize("kind", [Kind.NPS, Kind.CSAT, Kind.CES])
+def test_below_the_minimum_sample_on_either_side_there_is_no_verdict(kind):
+    # NPS 100 against −100 (CSAT and CES 100 % against 0 %): certain with
+    # any sample, but no verdict under the minimum.
+    twenty_nine, thirty = BandCounts(promoters=29), BandCounts(detractors=30)
+
+    assert is_significant_change(kind, twenty_nine, thirty, minimum=30) is None
+    assert is_significant_change(kind, thirty, twenty_nine, minimum=30) is None
+    assert is_significant_change(kind, twenty_nine, thirty, minimum=29) is True
+    assert (
+        figures_of(kind, twenty_nine, before=thirty, minimum=30).is_significant is None
+    )
+    assert (
+        figures_of(kind, BandCounts(promoters=30), before=thirty, minimum=30)
+    ).is_significant is True
+
+
+def test_the_z_test_is_the_same_at_and_above_the_minimum_sample():
+    now = BandCounts(promoters=240, passives=120, detractors=40)
+    before = BandCounts(promoters=220, passives=120, detractors=60)
+
+    assert is_significant_change(Kind.NPS, now, before, minimum=400) is True
+    assert is_significant_change(Kind.NPS, now, before, minimum=401) is None
+    assert is_significant_change(Kind.NPS, now, before, minimum=0) is True
+
+
+def plain_values(kind: str, scores: list[int]) -> list[int]:
+    """Each answer scored +1 / 0 / −1 (NPS) or 1 / 0 (CSAT, CES)."""
+    if kind == Kind.NPS:
+        return [1 if score >= 9 else -1 if score <= 6 else 0 for score in scores]
+    return [1 if score in POSITIVE[kind] else 0 for score in scores]
+
+
 def plain_figures(kind: str, scores: list[int]) -> dict:
-    """Score, margin and band shares straight from the scores, each answer
-    scored +1 / 0 / −1 (NPS) or 1 / 0 (CSAT, CES)."""
+    """Score, margin and band shares straight from the scores."""
     n = len(scores)
     if n == 0:
         return {"n": 0, "score": None, "margin": None}
-    if kind == Kind.NPS:
-        values = [1 if score >= 9 else -1 if score <= 6 else 0 for score in scores]
-    else:
-        values = [1 if score in POSITIVE[kind] else 0 for score in scores]
+    values = plain_values(kind, scores)
     mean = sum(values) / n
     # The population variance of the per-answer values.
     variance = sum((value - mean) ** 2 for value in values) / n
@@ -325,6 +356,51 @@ def plain_figures(kind: str, scores: list[int]) -> dict:
         "score": 100 * mean,
         "margin": 1.96 * math.sqrt(variance / n) * 100,
     }
+
+
+def plain_z(kind: str, scores: list[int], earlier: list[int]) -> float:
+    """The z statistic of the change from `earlier` to `scores`, from the
+    per-answer values: the difference of the means over its standard error,
+    unpooled for NPS (a mean of +1 / 0 / −1 values), pooled for the CSAT and
+    CES proportions. ±inf when both sides are unanimous and differ, 0 when
+    they agree."""
+    now, before = plain_values(kind, scores), plain_values(kind, earlier)
+    mean_now, mean_before = sum(now) / len(now), sum(before) / len(before)
+    if kind == Kind.NPS:
+        variance_now = sum((x - mean_now) ** 2 for x in now) / len(now)
+        variance_before = sum((x - mean_before) ** 2 for x in before) / len(before)
+        error = math.sqrt(variance_now / len(now) + variance_before / len(before))
+    else:
+        pooled = (sum(now) + sum(before)) / (len(now) + len(before))
+        error = math.sqrt(pooled * (1 - pooled) * (1 / len(now) + 1 / len(before)))
+    difference = mean_now - mean_before
+    if error == 0:
+        return math.copysign(math.inf, difference) if difference else 0.0
+    return difference / error
+
+
+def plain_verdict(
+    kind: str, scores: list[int], earlier: list[int], *, minimum: int
+) -> bool | None:
+    """Significant at 95 % (two-sided, |z| > 1.96); no verdict when either
+    side has fewer than `minimum` answers, or none."""
+    if len(scores) < max(minimum, 1) or len(earlier) < max(minimum, 1):
+        return None
+    return abs(plain_z(kind, scores, earlier)) > 1.96
+
+
+def test_the_plain_z_test_gives_the_known_cases():
+    nps_now = [10] * 240 + [7] * 120 + [0] * 40
+    nps_before = [10] * 220 + [7] * 120 + [0] * 60
+    csat_now, csat_before = [5] * 10, [5] * 7 + [3] * 2 + [1]
+
+    assert round(plain_z(Kind.NPS, nps_now, nps_before), 2) == 2.01
+    assert round(plain_z(Kind.CSAT, csat_now, csat_before), 2) == 1.88
+    assert plain_z(Kind.NPS, [9], [0]) == math.inf
+    assert plain_z(Kind.CES, [7, 7], [6]) == 0.0
+    assert plain_verdict(Kind.NPS, nps_now, nps_before, minimum=30) is True
+    assert plain_verdict(Kind.CSAT, csat_now, csat_before, minimum=1) is False
+    assert plain_verdict(Kind.CSAT, csat_now, csat_before, minimum=11) is None
 
 
 def assert_rounded(actual: float | None, exact: float | None) -> None:
@@ -345,7 +421,10 @@ def scores_of(kind: str):
 @given(
     data=st.data(),
     kind=st.sampled_from([Kind.NPS, Kind.CSAT, Kind.CES]),
-    minimum=st.integers(min_value=0, max_value=40),
+    # Small minimums often, so that most examples reach a verdict.
+    minimum=st.one_of(
+        st.sampled_from([0, 1, 2, 30]), st.integers(min_value=0, max_value=40)
+    ),
 )
 def test_figures_equal_a_plain_computation_over_the_scores(data, kind, minimum):
     scores = data.draw(scores_of(kind))
@@ -365,7 +444,22 @@ def test_figures_equal_a_plain_computation_over_the_scores(data, kind, minimum):
         assert_rounded(figures.change, expected["score"] - before["score"])
     else:
         assert figures.change is None
-        assert figures.is_significant is None
+    verdict = plain_verdict(kind, scores, earlier, minimum=minimum)
+    if verdict is not None and math.isclose(
+        abs(plain_z(kind, scores, earlier)), 1.96, rel_tol=1e-9
+    ):
+        # On the threshold itself, float noise may tip either way.
+        return
+    assert figures.is_significant is verdict
+    assert (
+        is_significant_change(
+            kind,
+            counts_of(kind, scores),
+            counts_of(kind, earlier),
+            minimum=minimum,
+        )
+        is verdict
+    )
 
 
 def cell(stage: str, touchpoint: int, promoters: int, passives: int, detractors: int):

@@ -615,6 +615,7 @@ class Batch:
         self.add(
             Case,
             response=response,
+            kind=kind,
             customer=person.id,
             reason=Case.Reason.DETRACTOR if nps else Case.Reason.LOW_CSAT,
             priority=Case.Priority.URGENT
@@ -651,6 +652,7 @@ class Batch:
         self.add(
             Case,
             response=None,
+            kind="",
             customer=customer,
             reason=Case.Reason.MANUAL,
             priority=Case.Priority.NORMAL,
@@ -1110,6 +1112,7 @@ ANSWER_RESPONSE = {
 ANSWER_CASE = {
     "id": "%(case)s + row_number() OVER (ORDER BY a.n) - 1",
     "response": "%(response)s + a.n - 1",
+    "kind": "a.kind",
     "customer": "a.customer_id",
     "reason": f"CASE WHEN a.kind = '{Kind.NPS.value}' "
     f"THEN '{Case.Reason.DETRACTOR.value}' ELSE '{Case.Reason.LOW_CSAT.value}' END",

@@ -602,6 +602,7 @@ class HistoryPlan:
         urgent = response.score <= (3 if nps else 1)
         case = Case(
             response=response,
+            kind=response.kind,
             customer=customer,
             reason=Case.Reason.DETRACTOR if nps else Case.Reason.LOW_CSAT,
             priority=Case.Priority.URGENT if urgent else Case.Priority.NORMAL,

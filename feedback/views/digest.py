@@ -1,4 +1,5 @@
-"""The weekly digest page: each user turns their own digest on or off."""
+"""The weekly digest page at /dashboard/digest/: each user turns their own
+digest on or off."""
 
 from typing import cast
 
@@ -8,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
@@ -44,6 +46,7 @@ def digest_settings(request: HttpRequest) -> HttpResponse:
     context = {
         **admin.site.each_context(request),
         "title": _("Weekly digest"),
+        "dashboard_url": reverse("dashboard:index"),
         "form": form,
         "is_manager": digest.managers().filter(id=user.pk).exists(),
     }

@@ -1,0 +1,105 @@
+"""Tokens in the admin: every staff member sees and revokes their own
+(superusers everyone's); a new token's key is shown once, in a message."""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from tokens import services
+from tokens.models import ApiToken
+
+SHOWN: list[Any] = [
+    "name",
+    "user",
+    "prefix",
+    "scope",
+    "created_at",
+    "expires_at",
+    "last_used_at",
+    "revoked_at",
+]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = SHOWN
+    list_filter = ["scope"]
+    list_select_related = ["user"]
+    search_fields = ["name", "prefix", "user__username"]
+    ordering = ["-id"]
+    actions = ["revoke"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ApiToken]:
+        tokens = super().get_queryset(request)
+        if request.user.is_superuser:
+            return tokens
+        return tokens.filter(user_id=request.user.pk)
+
+    # Tokens belong to their user, not to a role: any active staff member
+    # manages their own, without a model permission.
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_active and request.user.is_staff)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self.has_module_permission(request)
+
+    # A token is never edited (its hash least of all), and never deleted:
+    # revoked, it stays listed with its revocation time.
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        if obj is not None:
+            return SHOWN
+        fields = ["name", "scope", "expires_at"]
+        return ["user", *fields] if request.user.is_superuser else fields
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is None and "user" in form.base_fields:
+            form.base_fields["user"].initial = request.user.pk
+        return form
+
+    def save_model(
+        self, request: HttpRequest, obj: ApiToken, form: Any, change: bool
+    ) -> None:
+        if change:
+            return
+        token, key = services.create_token(
+            obj.user if request.user.is_superuser else request.user,  # type: ignore[arg-type]
+            name=obj.name,
+            scope=obj.scope,
+            expires_at=obj.expires_at,
+        )
+        obj.pk, obj.user_id, obj.prefix = token.pk, token.user_id, token.prefix
+        self.message_user(
+            request,
+            _(
+                "The key of “%(name)s” is %(key)s — copy it now: it is not shown "
+                "again, only its hash is kept."
+            )
+            % {"name": token.name, "key": key},
+            messages.WARNING,
+        )
+
+    @admin.action(description=_("Revoke the selected tokens"))
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        revoked = sum(services.revoke_token(token) for token in queryset)
+        self.message_user(
+            request,
+            ngettext("%(count)d token revoked.", "%(count)d tokens revoked.", revoked)
+            % {"count": revoked},
+            messages.SUCCESS,
+        )

@@ -1,0 +1,433 @@
+"""Deliveries reach a real HTTP server that checks their signatures; failures
+are retried with a growing backoff for a day; a subscription that keeps
+failing is disabled and its owner told."""
+
+import email
+import email.policy
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+
+from customers.models import Customer
+from surveys.services import answers
+from tests.factories import CustomerFactory, SubscriptionFactory, UserFactory
+from tests.ports import free_port
+from webhooks import services, tasks
+from webhooks.models import Delivery, DeliveryAttempt, Event, Subscription
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def owner(db):
+    return UserFactory.create(
+        username="hana", email="hana@example.com", groups=["Support"]
+    )
+
+
+@pytest.fixture
+def subscription(owner, receiver):
+    subscription = SubscriptionFactory.create(
+        owner=owner,
+        url=f"{receiver.url}/touchloop",
+        event_types=["customer.unsubscribed"],
+        created_at=NOW - timedelta(days=30),
+    )
+    receiver.secret = subscription.secret
+    return subscription
+
+
+def now() -> datetime:
+    return datetime.now(UTC)  # frozen, and moved, by time_machine
+
+
+def unsubscribed_event() -> Delivery:
+    """A customer.unsubscribed event, emitted by the real service."""
+    answers.unsubscribe(CustomerFactory.create(name="Li Lei"), now=now())
+    return Delivery.objects.latest("id")
+
+
+def test_a_delivery_is_signed_and_verified_by_the_receiver(subscription, receiver):
+    delivery = unsubscribed_event()
+
+    assert tasks.deliver_webhook_task(delivery.pk) == "succeeded"
+
+    [request] = receiver.received
+    event = Event.objects.get()
+    customer = Customer.objects.get()
+    assert request.verified is True
+    assert request.path == "/touchloop"
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["Touchloop-Event-Id"] == str(event.id)
+    assert request.headers["Touchloop-Event-Type"] == "customer.unsubscribed"
+    assert request.headers["Touchloop-Signature"].startswith(
+        f"t={int(NOW.timestamp())},v1="
+    )
+    assert request.json == {
+        "id": str(event.id),
+        "type": "customer.unsubscribed",
+        "created_at": "2026-11-18T10:00:00Z",
+        "data": event.payload,
+    }
+    assert request.json["data"]["id"] == customer.pk
+    assert request.json["data"]["name"] == "Li Lei"
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.SUCCEEDED
+    assert delivery.attempts == 1
+    assert delivery.last_status_code == 200
+    assert delivery.delivered_at == NOW
+    assert delivery.next_attempt_at is None
+    [attempt] = DeliveryAttempt.objects.all()
+    assert (attempt.attempted_at, attempt.status_code, attempt.error) == (
+        NOW,
+        200,
+        "",
+    )
+    assert 0 <= attempt.response_ms < 5000
+
+
+def test_a_receiver_with_another_secret_rejects_the_signature(subscription, receiver):
+    receiver.secret = "whsec_someone_else"
+    delivery = unsubscribed_event()
+
+    tasks.deliver_webhook_task(delivery.pk)
+
+    assert [request.verified for request in receiver.received] == [False]
+
+
+def test_a_replayed_request_is_too_old_for_the_receiver(subscription, receiver, frozen):
+    delivery = unsubscribed_event()
+    tasks.deliver_webhook_task(delivery.pk)
+    [request] = receiver.received
+    header = request.headers["Touchloop-Signature"]
+
+    assert services.verify_signature(
+        header, secret=subscription.secret, body=request.body, now=NOW
+    )
+    later = NOW + timedelta(minutes=6)
+    assert not services.verify_signature(
+        header, secret=subscription.secret, body=request.body, now=later
+    )
+    assert not services.verify_signature(
+        header, secret=subscription.secret, body=request.body + b" ", now=NOW
+    )
+
+
+def test_running_the_task_twice_delivers_once(subscription, receiver):
+    delivery = unsubscribed_event()
+
+    assert tasks.deliver_webhook_task(delivery.pk) == "succeeded"
+    assert tasks.deliver_webhook_task(delivery.pk) == "not due"
+
+    assert len(receiver.received) == 1
+    assert DeliveryAttempt.objects.count() == 1
+
+
+def test_a_failing_receiver_is_retried_with_growing_backoff_until_it_recovers(
+    subscription, receiver, frozen
+):
+    receiver.statuses = [500, 503]
+    delivery = unsubscribed_event()
+
+    assert tasks.deliver_webhook_task(delivery.pk) == "retry"
+    delivery.refresh_from_db()
+    first_retry = delivery.next_attempt_at
+    assert first_retry == NOW + timedelta(minutes=1)
+    assert tasks.deliver_webhook_task(delivery.pk) == "not due"
+
+    frozen.move_to(first_retry)
+    assert tasks.deliver_webhook_task(delivery.pk) == "retry"
+    delivery.refresh_from_db()
+    second_retry = delivery.next_attempt_at
+    assert second_retry == first_retry + timedelta(minutes=2)
+    assert delivery.last_status_code == 503
+    assert delivery.last_error == "HTTP 503: Not today"
+
+    frozen.move_to(second_retry)
+    assert tasks.deliver_webhook_task(delivery.pk) == "succeeded"
+
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.SUCCEEDED
+    assert delivery.attempts == 3
+    assert delivery.delivered_at == second_retry
+    log = list(
+        DeliveryAttempt.objects.values_list("attempted_at", "status_code", "error")
+    )
+    assert log == [
+        (NOW, 500, "HTTP 500: Not today"),
+        (first_retry, 503, "HTTP 503: Not today"),
+        (second_retry, 200, ""),
+    ]
+    assert all(
+        0 <= ms < 5000
+        for ms in DeliveryAttempt.objects.values_list("response_ms", flat=True)
+    )
+    assert [request.verified for request in receiver.received] == [True] * 3
+    # The same event, byte for byte, each time.
+    assert len({request.body for request in receiver.received}) == 1
+    subscription.refresh_from_db()
+    assert subscription.consecutive_failures == 0
+    assert subscription.last_succeeded_at == second_retry
+
+
+def test_the_sweep_asks_again_for_due_deliveries(subscription, receiver, queued):
+    receiver.statuses = [500]
+    delivery = unsubscribed_event()
+    queued.clear()
+    tasks.deliver_webhook_task(delivery.pk)
+
+    assert tasks.deliver_pending_webhooks_task() == 0
+    with time_machine.travel(NOW + timedelta(minutes=1), tick=False):
+        assert tasks.deliver_pending_webhooks_task() == 1
+    assert queued == [delivery.pk]
+
+
+def test_a_claim_of_a_dead_worker_runs_out_after_the_lease(subscription, settings):
+    delivery = unsubscribed_event()
+    # A worker claimed it and died before posting.
+    Delivery.objects.filter(id=delivery.pk).update(
+        next_attempt_at=NOW + timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS),
+        claimed_at=NOW,
+        attempts=1,
+    )
+
+    assert services.deliver(delivery.pk, now=NOW) == "not due"
+    later = NOW + timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
+    assert services.deliver(delivery.pk, now=later) == "succeeded"
+
+
+def test_a_delivery_failing_for_24_hours_is_marked_failed(
+    subscription, receiver, frozen, settings
+):
+    settings.WEBHOOK_DISABLE_AFTER_FAILURES = 1000  # not the rule tested here
+    receiver.statuses = [500] * 100
+    delivery = unsubscribed_event()
+    outcomes = []
+    while True:
+        outcome = tasks.deliver_webhook_task(delivery.pk)
+        outcomes.append(outcome)
+        delivery.refresh_from_db()
+        if delivery.next_attempt_at is None:
+            break
+        frozen.move_to(delivery.next_attempt_at)
+
+    assert outcomes[-1] == "failed"
+    assert set(outcomes[:-1]) == {"retry"}
+    assert delivery.status == Delivery.Status.FAILED
+    # 1, 2, 4, … 32 minutes, then hourly: 29 attempts fit in the day.
+    assert delivery.attempts == 29
+    last = DeliveryAttempt.objects.latest("id").attempted_at
+    assert NOW + timedelta(hours=23) <= last <= NOW + timedelta(hours=24)
+    assert len(receiver.received) == 29
+
+
+def test_the_sweep_gives_up_deliveries_past_the_deadline(subscription):
+    delivery = unsubscribed_event()
+    Delivery.objects.filter(id=delivery.pk).update(next_attempt_at=NOW)
+
+    with time_machine.travel(NOW + timedelta(hours=24), tick=False):
+        assert services.queue_due(now=NOW + timedelta(hours=24)) == 0
+
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.FAILED
+    assert delivery.last_error == "Given up 24 hours after the event."
+
+
+def test_a_redirect_is_not_followed(subscription, receiver):
+    receiver.statuses = [302]
+    delivery = unsubscribed_event()
+
+    assert tasks.deliver_webhook_task(delivery.pk) == "retry"
+
+    assert [request.path for request in receiver.received] == ["/touchloop"]
+    delivery.refresh_from_db()
+    assert delivery.last_status_code == 302
+
+
+def test_an_unreachable_receiver_is_logged_without_a_status_code(owner):
+    subscription = SubscriptionFactory.create(
+        owner=owner, url=f"http://127.0.0.1:{free_port()}/nobody"
+    )
+    delivery = services.send_test_event(subscription)
+
+    assert tasks.deliver_webhook_task(delivery.pk) == "retry"
+
+    [attempt] = DeliveryAttempt.objects.all()
+    assert attempt.status_code is None
+    assert attempt.error.startswith("URLError: ")
+    assert len(attempt.error) <= 300
+
+
+def test_a_long_error_page_is_cut_short(subscription, receiver):
+    receiver.statuses = [500]
+    delivery = unsubscribed_event()
+    tasks.deliver_webhook_task(delivery.pk)
+
+    delivery.refresh_from_db()
+    assert len(delivery.last_error) <= 300
+
+
+def test_the_test_event_goes_to_that_subscription_alone(subscription, receiver, owner):
+    SubscriptionFactory.create(owner=owner, event_types=["customer.unsubscribed"])
+
+    delivery = services.send_test_event(subscription)
+    assert tasks.deliver_webhook_task(delivery.pk) == "succeeded"
+
+    [request] = receiver.received
+    assert request.verified is True
+    assert request.json["type"] == "ping"
+    assert request.json["data"] == {
+        "subscription": subscription.pk,
+        "message": "A test event from Touchloop.",
+    }
+    assert Delivery.objects.count() == 1
+
+
+def test_a_rotated_secret_signs_the_next_attempt(subscription, receiver):
+    old_secret = subscription.secret
+    services.rotate_secret(subscription)
+    assert subscription.secret != old_secret
+    assert subscription.secret.startswith("whsec_")
+    receiver.secret = subscription.secret
+
+    delivery = unsubscribed_event()
+    tasks.deliver_webhook_task(delivery.pk)
+
+    assert [request.verified for request in receiver.received] == [True]
+
+
+def fail_once_per_event(subscription, *, count: int) -> list[str]:
+    """`count` events failing once each (the receiver says 500)."""
+    outcomes = []
+    for _ in range(count):
+        outcomes.append(
+            services.deliver(services.send_test_event(subscription).pk, now=now())
+        )
+    return outcomes
+
+
+def test_a_subscription_that_keeps_failing_is_disabled_and_its_owner_told(
+    subscription, receiver, settings, smtp_server
+):
+    settings.WEBHOOK_DISABLE_AFTER_FAILURES = 3
+    receiver.statuses = [500] * 10
+
+    fail_once_per_event(subscription, count=2)
+    subscription.refresh_from_db()
+    assert (subscription.is_active, subscription.consecutive_failures) == (True, 2)
+    assert smtp_server.messages == []
+
+    fail_once_per_event(subscription, count=1)
+
+    subscription.refresh_from_db()
+    assert subscription.is_active is False
+    assert subscription.disabled_at == NOW
+    assert subscription.disabled_reason == (
+        "3 deliveries in a row failed and none succeeded for 24 hours."
+    )
+    [raw] = smtp_server.messages
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert message["To"] == "hana@example.com"
+    assert message["Subject"] == (f"Your webhook to {subscription.url} was disabled")
+    plain = message.get_body(preferencelist=("plain",))
+    assert plain is not None
+    body = plain.get_content()
+    assert f"/admin/webhooks/subscription/{subscription.pk}/change/" in body
+    assert "3 deliveries in a row failed" in body
+
+    # Disabled: new events are not written for it, pending ones not sent.
+    answers.unsubscribe(CustomerFactory.create(), now=NOW)
+    assert Delivery.objects.filter(event__type="customer.unsubscribed").count() == 0
+    fail_once_per_event(subscription, count=1)  # a ping still goes out
+    assert len(smtp_server.messages) == 1  # told once
+
+
+def test_failures_within_a_day_of_a_success_do_not_disable(
+    subscription, receiver, settings, smtp_server, frozen
+):
+    settings.WEBHOOK_DISABLE_AFTER_FAILURES = 3
+    receiver.statuses = [200] + [500] * 10
+    fail_once_per_event(subscription, count=1)  # succeeds
+    frozen.move_to(NOW + timedelta(hours=23))
+
+    fail_once_per_event(subscription, count=5)
+
+    subscription.refresh_from_db()
+    assert subscription.consecutive_failures == 5
+    assert subscription.is_active is True
+    frozen.move_to(NOW + timedelta(hours=24))
+    fail_once_per_event(subscription, count=1)
+    subscription.refresh_from_db()
+    assert subscription.is_active is False
+    assert len(smtp_server.messages) == 1
+
+
+def test_a_pending_delivery_of_a_disabled_subscription_is_not_sent(
+    subscription, receiver
+):
+    delivery = unsubscribed_event()
+    Subscription.objects.filter(id=subscription.pk).update(is_active=False)
+
+    assert tasks.deliver_webhook_task(delivery.pk) == "inactive"
+
+    assert receiver.received == []
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.FAILED
+    assert delivery.last_error == "The subscription is inactive."
+
+
+def test_enabling_again_starts_the_count_afresh(subscription):
+    Subscription.objects.filter(id=subscription.pk).update(
+        is_active=False,
+        consecutive_failures=25,
+        disabled_at=NOW,
+        disabled_reason="Failing",
+    )
+    subscription.refresh_from_db()
+
+    services.reenable(subscription)
+
+    subscription.refresh_from_db()
+    assert subscription.is_active is True
+    assert subscription.consecutive_failures == 0
+    assert subscription.disabled_at is None
+    assert subscription.disabled_reason == ""
+
+
+def test_the_body_is_compact_json():
+    event = Event(type="ping", created_at=NOW, payload={"message": "你好"})
+    assert json.loads(services.body_of(event)) == {
+        "id": str(event.id),
+        "type": "ping",
+        "created_at": "2026-11-18T10:00:00Z",
+        "data": {"message": "你好"},
+    }
+
+
+def test_events_older_than_the_keep_days_are_purged_with_their_log(
+    subscription, settings
+):
+    settings.WEBHOOK_KEEP_DAYS = 30
+    old = unsubscribed_event()
+    DeliveryAttempt.objects.create(
+        delivery=old, attempted_at=NOW, status_code=200, response_ms=5
+    )
+    with time_machine.travel(NOW + timedelta(days=10), tick=False):
+        recent = unsubscribed_event()
+
+    purged = services.purge_old(now=NOW + timedelta(days=30, seconds=1), batch=1)
+
+    assert purged == 1
+    assert list(Delivery.objects.values_list("id", flat=True)) == [recent.pk]
+    assert DeliveryAttempt.objects.count() == 0
+    assert Event.objects.count() == 1

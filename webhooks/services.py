@@ -1,0 +1,525 @@
+"""Signed webhooks: subscriptions, events and their delivery.
+
+Emission. The lower apps announce what happened through `customers.hooks`
+(settings.HOOKS names the handlers below). A handler runs in the transaction
+of the change: it writes one Event (the object as the API serializes it) and
+one Delivery per active subscription that wants the type, and asks a task to
+deliver each after the commit. So no event is lost, and none goes out for a
+change that was rolled back. Without a subscription for the type, nothing is
+written.
+
+Delivery. `deliver` claims its row with a conditional UPDATE that moves
+`next_attempt_at` a lease ahead (a dead worker's claim runs out by itself),
+then POSTs outside any transaction, with a short timeout and no redirects
+followed. A 2xx answer is a success; anything else is retried with
+exponential backoff (the survey mail's: doubling from a minute, at most an
+hour) until WEBHOOK_RETRY_HOURS after the event, then the delivery is failed.
+Beat runs `queue_due` every minute for retries and lost task messages. A
+worker that dies after the receiver got the POST but before the success was
+written causes one duplicate: receivers tell them apart by the event id.
+
+The request. Body: `{"id", "type", "created_at", "data"}`. Headers:
+`Touchloop-Event-Id`, `Touchloop-Event-Type` and
+`Touchloop-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>` of
+`f"{t}.{raw body}"` keyed with the subscription's secret. A receiver
+recomputes the HMAC over the raw bytes, compares in constant time and
+refuses a timestamp more than SIGNATURE_TOLERANCE away from its clock: a
+captured request cannot be replayed later (README, "Webhooks").
+
+The disable rule. Each failed attempt counts towards the subscription's
+`consecutive_failures`, each success resets it. Once it reaches
+WEBHOOK_DISABLE_AFTER_FAILURES and nothing succeeded for
+WEBHOOK_DISABLE_AFTER_HOURS (since the last success, or the subscription's
+creation), the subscription is deactivated and its owner mailed. Both
+conditions: a burst of events during a short outage makes many failures in
+minutes, and a receiver that is down a day yet gets few events fails rarely.
+"""
+
+import hashlib
+import hmac
+import json
+import logging
+import smtplib
+import time as clock
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework import serializers as drf_serializers
+
+from crm import emails
+from customers.models import Customer, Interaction
+from customers.serializers import CustomerSerializer, InteractionSerializer
+from feedback.models import CaseEvent
+from feedback.serializers import CaseSerializer
+from feedback.services import alerts
+from surveys.models import Invitation, SurveyResponse
+from surveys.serializers import InvitationSerializer, SurveyResponseSerializer
+from surveys.services import sending
+from webhooks import tasks
+from webhooks.models import PING, Delivery, DeliveryAttempt, Event, Subscription
+
+logger = logging.getLogger(__name__)
+Status = Delivery.Status
+
+SIGNATURE_HEADER = "Touchloop-Signature"
+SIGNATURE_TOLERANCE = timedelta(minutes=5)
+# What is kept of a receiver's answer or an error: enough to see what went
+# wrong, not a page of someone else's HTML.
+MAX_ERROR_LENGTH = 300
+CASE_EVENT_TYPES = {
+    CaseEvent.Kind.OPENED: "case.opened",
+    CaseEvent.Kind.CONTACTED: "case.contacted",
+    CaseEvent.Kind.CLOSED: "case.closed",
+    CaseEvent.Kind.ESCALATED: "case.escalated",
+}
+
+
+# Subscriptions
+
+
+def save_validated(subscription: Subscription) -> Subscription:
+    subscription.full_clean()
+    subscription.save()
+    return subscription
+
+
+def create_subscription(
+    *, owner: User, url: str, event_types: list[str], is_active: bool = True
+) -> Subscription:
+    return save_validated(
+        Subscription(owner=owner, url=url, event_types=event_types, is_active=is_active)
+    )
+
+
+def update_subscription(subscription: Subscription, **changes: Any) -> Subscription:
+    """Change the URL, the event types or `is_active`; switching a disabled
+    subscription on again starts its failure count afresh."""
+    was_active = subscription.is_active
+    for name, value in changes.items():
+        setattr(subscription, name, value)
+    if subscription.is_active and not was_active:
+        subscription.consecutive_failures = 0
+        subscription.disabled_at, subscription.disabled_reason = None, ""
+    return save_validated(subscription)
+
+
+def delete_subscription(subscription: Subscription) -> None:
+    """With its deliveries and their log; events stay for other subscribers."""
+    subscription.delete()
+
+
+def reenable(subscription: Subscription) -> Subscription:
+    return update_subscription(subscription, is_active=True)
+
+
+def rotate_secret(subscription: Subscription) -> Subscription:
+    """A new secret at once: requests signed from now on use it (a delivery
+    retried later too)."""
+    subscription.secret = Subscription._meta.get_field("secret").get_default()
+    subscription.save(update_fields=["secret", "updated_at"])
+    return subscription
+
+
+def visible_to(user: Any) -> Q:
+    """Everyone's subscriptions for managers and superusers; one's own else."""
+    if user.has_perm("webhooks.manage_any_subscription"):
+        return Q()
+    return Q(owner_id=user.pk)
+
+
+# Emission
+
+
+def representation(
+    serializer_class: type[drf_serializers.Serializer[Any]], obj: Any
+) -> Any:
+    """The object exactly as the API returns it, as JSON values."""
+    return json.loads(json.dumps(serializer_class(obj).data))
+
+
+def emit(
+    event_type: str,
+    data: Callable[[], Any],
+    *,
+    subscriptions: Iterable[Subscription] | None = None,
+) -> Event | None:
+    """Write the event and its deliveries in the caller's transaction, and
+    ask for each delivery after the commit. `data` is called only when some
+    subscription wants the event: most changes have no subscriber, and
+    serializing costs queries."""
+    if subscriptions is None:
+        subscriptions = [
+            subscription
+            for subscription in Subscription.objects.filter(is_active=True).only(
+                "id", "event_types"
+            )
+            # In Python, not with `event_types__contains`: SQLite has no JSON
+            # containment, and the subscriptions are a handful.
+            if event_type in subscription.event_types
+        ]
+    subscriptions = list(subscriptions)
+    if not subscriptions:
+        return None
+    now = timezone.now()
+    event = Event.objects.create(type=event_type, created_at=now, payload=data())
+    deliveries = Delivery.objects.bulk_create(
+        Delivery(subscription=subscription, event=event, next_attempt_at=now)
+        for subscription in subscriptions
+    )
+    for delivery in deliveries:
+        # Robust: a broker that cannot be reached must not turn the change,
+        # committed already, into an error; the delivery is due, and the
+        # sweep sends it.
+        transaction.on_commit(enqueue(delivery.pk), robust=True)
+    return event
+
+
+def enqueue(delivery_id: int) -> Callable[[], None]:
+    # A named function, not a partial: Django names it when logging a failure.
+    def deliver_webhook() -> None:
+        tasks.deliver_webhook_task.delay(delivery_id)
+
+    return deliver_webhook
+
+
+def on_interaction_created(*, interaction: Interaction) -> None:
+    emit(
+        "interaction.created",
+        lambda: representation(InteractionSerializer, interaction),
+    )
+
+
+def on_invitation_sent(*, invitation_id: int) -> None:
+    def data() -> Any:
+        invitation = Invitation.objects.get(id=invitation_id)
+        return representation(InvitationSerializer, invitation)
+
+    emit("invitation.sent", data)
+
+
+def on_response_recorded(*, response: SurveyResponse, created: bool) -> None:
+    emit(
+        "response.created" if created else "response.updated",
+        lambda: representation(SurveyResponseSerializer, response),
+    )
+
+
+def on_customer_unsubscribed(*, customer_id: int) -> None:
+    emit(
+        "customer.unsubscribed",
+        lambda: representation(
+            CustomerSerializer, Customer.objects.get(id=customer_id)
+        ),
+    )
+
+
+def on_case_event(*, case_event: CaseEvent) -> None:
+    event_type = CASE_EVENT_TYPES.get(case_event.kind)  # type: ignore[call-overload]
+    if event_type is not None:
+        emit(event_type, lambda: representation(CaseSerializer, case_event.case))
+
+
+@transaction.atomic
+def send_test_event(subscription: Subscription) -> Delivery:
+    """A ping to this subscription alone, active or not: a way to check the
+    receiver before switching a disabled subscription on again."""
+    event = emit(
+        PING,
+        lambda: {
+            "subscription": subscription.pk,
+            "message": "A test event from Touchloop.",
+        },
+        subscriptions=[subscription],
+    )
+    assert event is not None  # noqa: S101 (one subscription was given)
+    return Delivery.objects.get(event=event)
+
+
+# The request
+
+
+def body_of(event: Event) -> bytes:
+    created_at = drf_serializers.DateTimeField().to_representation(event.created_at)
+    document = {
+        "id": str(event.id),
+        "type": event.type,
+        "created_at": created_at,
+        "data": event.payload,
+    }
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def signature(secret: str, *, timestamp: int, body: bytes) -> str:
+    signed = f"{timestamp}.".encode() + body
+    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def verify_signature(header: str, *, secret: str, body: bytes, now: datetime) -> bool:
+    """What a receiver does (README, "Webhooks"): the same HMAC over the raw
+    body, compared in constant time, and a timestamp within the tolerance."""
+    parts = dict(item.split("=", 1) for item in header.split(",") if "=" in item)
+    try:
+        timestamp = int(parts["t"])
+    except (KeyError, ValueError):
+        return False
+    if abs(now.timestamp() - timestamp) > SIGNATURE_TOLERANCE.total_seconds():
+        return False
+    expected = signature(secret, timestamp=timestamp, body=body)
+    return hmac.compare_digest(expected, f"t={timestamp},v1={parts.get('v1', '')}")
+
+
+class NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A 3xx is the receiver's answer, not an address to follow: following
+    could send the signed event to a host nobody subscribed."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+OPENER = urllib.request.build_opener(NoRedirects)
+
+
+@dataclass
+class Outcome:
+    status_code: int | None
+    response_ms: int
+    error: str
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def post(subscription: Subscription, event: Event, *, now: datetime) -> Outcome:
+    body = body_of(event)
+    # The URL is http(s): the model's validator refuses any other scheme.
+    request = urllib.request.Request(  # noqa: S310
+        subscription.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "Touchloop-Webhooks/1",
+            "Touchloop-Event-Id": str(event.id),
+            "Touchloop-Event-Type": event.type,
+            SIGNATURE_HEADER: signature(
+                subscription.secret, timestamp=int(now.timestamp()), body=body
+            ),
+        },
+    )
+    started = clock.monotonic()
+    status_code, error = None, ""
+    try:
+        with OPENER.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as reply:
+            status_code = reply.status
+    except urllib.error.HTTPError as reply:
+        status_code = reply.code
+        error = f"HTTP {reply.code}: {read_quietly(reply)}"
+    except (OSError, ValueError) as failure:
+        # Refused, reset, timed out, a name that does not resolve, a bad URL.
+        error = f"{type(failure).__name__}: {failure}"
+    elapsed = round((clock.monotonic() - started) * 1000)
+    if status_code is not None and not 200 <= status_code < 300 and not error:
+        error = f"HTTP {status_code}"
+    return Outcome(status_code, elapsed, error[:MAX_ERROR_LENGTH])
+
+
+def read_quietly(reply: urllib.error.HTTPError) -> str:
+    try:
+        return reply.read(MAX_ERROR_LENGTH).decode("utf-8", "replace")
+    except OSError:
+        return ""
+    finally:
+        reply.close()
+
+
+# Delivery
+
+
+def deadline_of(event: Event) -> datetime:
+    return event.created_at + timedelta(hours=settings.WEBHOOK_RETRY_HOURS)
+
+
+def queue_due(*, now: datetime, limit: int = 1000) -> int:
+    """Ask for delivery of what is due: a retry, a dead worker's claim, a lost
+    task message. A delivery still pending past its event's deadline (its
+    last claim died with a worker) is failed."""
+    pending = Delivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)
+    late = timedelta(hours=settings.WEBHOOK_RETRY_HOURS)
+    pending.filter(event__created_at__lte=now - late).update(
+        status=Status.FAILED,
+        next_attempt_at=None,
+        claimed_at=None,
+        last_error=_("Given up %(hours)s hours after the event.")
+        % {"hours": settings.WEBHOOK_RETRY_HOURS},
+    )
+    ids = list(pending.order_by("next_attempt_at").values_list("id", flat=True)[:limit])
+    for delivery_id in ids:
+        tasks.deliver_webhook_task.delay(delivery_id)
+    return len(ids)
+
+
+def purge_old(*, now: datetime, batch: int = 1000) -> int:
+    """Delete events older than WEBHOOK_KEEP_DAYS, with their deliveries and
+    log, in batches (a short lock each); every delivery of them is finished
+    by then. Returns how many events went."""
+    before = now - timedelta(days=settings.WEBHOOK_KEEP_DAYS)
+    purged = 0
+    while True:
+        ids = list(
+            Event.objects.filter(created_at__lt=before).values_list("id", flat=True)[
+                :batch
+            ]
+        )
+        if not ids:
+            return purged
+        with transaction.atomic():
+            Event.objects.filter(id__in=ids).delete()
+        purged += len(ids)
+
+
+def deliver(delivery_id: int, *, now: datetime) -> str:
+    """POST one delivery unless it is finished, not due, or being sent."""
+    lease = timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
+    claimed = Delivery.objects.filter(
+        id=delivery_id, status=Status.PENDING, next_attempt_at__lte=now
+    ).update(next_attempt_at=now + lease, claimed_at=now, attempts=F("attempts") + 1)
+    if not claimed:
+        return "not due"
+    delivery = Delivery.objects.select_related("subscription", "event").get(
+        id=delivery_id
+    )
+    subscription, event = delivery.subscription, delivery.event
+    if not subscription.is_active and event.type != PING:
+        Delivery.objects.filter(id=delivery_id).update(
+            status=Status.FAILED,
+            next_attempt_at=None,
+            claimed_at=None,
+            attempts=F("attempts") - 1,
+            last_error=_("The subscription is inactive."),
+        )
+        return "inactive"
+    # Outside any transaction: the receiver may take seconds to answer.
+    outcome = post(subscription, event, now=now)
+    if outcome.succeeded:
+        record_success(delivery, outcome, now=now)
+        return "succeeded"
+    failed_for_good = record_failure(delivery, outcome, now=now)
+    disabled = note_failure(subscription.pk, now=now)
+    if disabled:
+        tell_owner(subscription.pk)
+    return "failed" if failed_for_good else "retry"
+
+
+def log_attempt(delivery: Delivery, outcome: Outcome, *, now: datetime) -> None:
+    DeliveryAttempt.objects.create(
+        delivery=delivery,
+        attempted_at=now,
+        status_code=outcome.status_code,
+        response_ms=outcome.response_ms,
+        error=outcome.error,
+    )
+
+
+@transaction.atomic
+def record_success(delivery: Delivery, outcome: Outcome, *, now: datetime) -> None:
+    log_attempt(delivery, outcome, now=now)
+    Delivery.objects.filter(id=delivery.pk).update(
+        status=Status.SUCCEEDED,
+        next_attempt_at=None,
+        claimed_at=None,
+        last_status_code=outcome.status_code,
+        last_error="",
+        delivered_at=timezone.now(),
+    )
+    Subscription.objects.filter(id=delivery.subscription_id).update(
+        consecutive_failures=0, last_succeeded_at=now
+    )
+
+
+@transaction.atomic
+def record_failure(delivery: Delivery, outcome: Outcome, *, now: datetime) -> bool:
+    """Log the attempt and schedule the next, unless it would come after the
+    event's deadline: then the delivery has failed. True when it has."""
+    log_attempt(delivery, outcome, now=now)
+    again: datetime | None = now + sending.backoff(delivery.attempts)
+    if again is not None and again > deadline_of(delivery.event):
+        again = None
+    Delivery.objects.filter(id=delivery.pk).update(
+        status=Status.PENDING if again else Status.FAILED,
+        next_attempt_at=again,
+        claimed_at=None,
+        last_status_code=outcome.status_code,
+        last_error=outcome.error,
+    )
+    return again is None
+
+
+def note_failure(subscription_id: int, *, now: datetime) -> bool:
+    """Count a failed attempt; True when the subscription was disabled by it
+    (by this call alone: the conditional UPDATE lets one worker do it)."""
+    subscriptions = Subscription.objects.filter(id=subscription_id)
+    subscriptions.update(consecutive_failures=F("consecutive_failures") + 1)
+    quiet_since = now - timedelta(hours=settings.WEBHOOK_DISABLE_AFTER_HOURS)
+    reason = _(
+        "%(count)s deliveries in a row failed and none succeeded for %(hours)s hours."
+    ) % {
+        "count": settings.WEBHOOK_DISABLE_AFTER_FAILURES,
+        "hours": settings.WEBHOOK_DISABLE_AFTER_HOURS,
+    }
+    disabled = (
+        subscriptions.filter(
+            is_active=True,
+            consecutive_failures__gte=settings.WEBHOOK_DISABLE_AFTER_FAILURES,
+        )
+        .filter(
+            Q(last_succeeded_at__lte=quiet_since)
+            | Q(last_succeeded_at=None, created_at__lte=quiet_since)
+        )
+        .update(is_active=False, disabled_at=now, disabled_reason=reason)
+    )
+    return bool(disabled)
+
+
+def tell_owner(subscription_id: int) -> None:
+    """Mail the owner that their subscription was disabled. Best effort: a
+    mail server that is down leaves the admin's and the API's record of it."""
+    subscription = Subscription.objects.select_related("owner").get(id=subscription_id)
+    owner = subscription.owner
+    if not owner.email or not owner.is_active:
+        return
+    link = settings.SITE_URL + reverse(
+        "admin:webhooks_subscription_change", args=[subscription.pk]
+    )
+    try:
+        emails.send(
+            "webhook_disabled",
+            to=owner.email,
+            language=alerts.language_of(owner),
+            context={
+                "brand": settings.BRAND_NAME,
+                "subscription": subscription,
+                "owner": owner,
+                "link": link,
+            },
+            headers={
+                "Message-ID": emails.message_id(
+                    f"webhook-disabled-{subscription.pk}-"
+                    f"{subscription.disabled_at:%Y%m%d%H%M%S}"
+                )
+            },
+        )
+    except (smtplib.SMTPException, OSError):
+        logger.exception("Could not tell the owner of webhook %s", subscription.pk)

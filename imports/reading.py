@@ -1,0 +1,123 @@
+"""Reading a CSV file people export from spreadsheets and other tools.
+
+UTF-8 with or without a byte-order mark (Excel writes one), comma or
+semicolon (Excel in much of Europe writes semicolons), quoted fields holding
+newlines. The file is read line by line, never decoded whole, so a large
+upload costs the memory of one record. Each record carries the physical line
+of the file it starts on, which is what a person sees in their editor.
+"""
+
+import csv
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+BOM = b"\xef\xbb\xbf"
+DELIMITERS = (",", ";")
+
+
+class UnreadableFileError(Exception):
+    """The file as a whole cannot be read: not UTF-8, no header, broken quoting."""
+
+
+@dataclass(frozen=True)
+class Record:
+    line: int
+    values: dict[str, str]
+    error: str = ""
+
+
+def decoded_lines(raw_lines: Iterable[bytes]) -> Iterator[str]:
+    for number, raw in enumerate(raw_lines, start=1):
+        if number == 1 and raw.startswith(BOM):
+            raw = raw[len(BOM) :]
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise UnreadableFileError(
+                _(
+                    "Line %(line)d is not UTF-8 (byte 0x%(byte)02x at position "
+                    "%(position)d). Save the file as CSV UTF-8 and upload it again."
+                )
+                % {
+                    "line": number,
+                    "byte": raw[error.start],
+                    "position": error.start + 1,
+                }
+            ) from None
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """Comma or semicolon, whichever the header line holds more of outside
+    quotes; a one-column file is read with commas."""
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    for character in header_line:
+        if character == '"':
+            quoted = not quoted
+        elif not quoted and character in counts:
+            counts[character] += 1
+    return ";" if counts[";"] > counts[","] else ","
+
+
+class CsvFile:
+    """A file's header and its records, read once, in order.
+
+    `raw_lines` yields the file's lines as bytes with their endings (a Django
+    `File` iterates so, splitting on \\n, \\r\\n and \\r).
+    """
+
+    def __init__(self, raw_lines: Iterable[bytes]) -> None:
+        self.lines = decoded_lines(raw_lines)
+        first = next(self.lines, None)
+        if first is None or not first.strip():
+            raise UnreadableFileError(
+                _("The file is empty: its first line must name the columns.")
+            )
+        self.delimiter = sniff_delimiter(first)
+        self.reader = csv.reader(self.chained(first), delimiter=self.delimiter)
+        header = self.next_row()
+        self.header = [name.strip() for name in header or []]
+        if "\0" in "".join(self.header):
+            raise UnreadableFileError(_("Line 1 contains a NUL byte."))
+        names = [name for name in self.header if name]
+        if len(set(names)) != len(names):
+            raise UnreadableFileError(_("Line 1 names a column twice."))
+
+    def chained(self, first: str) -> Iterator[str]:
+        yield first
+        yield from self.lines
+
+    def next_row(self) -> list[str] | None:
+        try:
+            return next(self.reader, None)
+        except csv.Error as error:
+            raise UnreadableFileError(
+                _("Line %(line)d cannot be read: %(error)s.")
+                % {"line": self.reader.line_num, "error": error}
+            ) from None
+
+    def __iter__(self) -> Iterator[Record]:
+        width = len(self.header)
+        while True:
+            start = self.reader.line_num + 1
+            row = self.next_row()
+            if row is None:
+                return
+            if not any(cell.strip() for cell in row):
+                continue  # blank lines between records, or a trailing one
+            if len(row) > width and not "".join(row[width:]).strip():
+                row = row[:width]  # a trailing delimiter on every line
+            values = dict(zip(self.header, row, strict=False))
+            if any("\0" in cell for cell in row):
+                yield Record(start, values, _("The row contains a NUL byte."))
+            elif len(row) != width:
+                yield Record(
+                    start,
+                    values,
+                    _("The row has %(found)d fields; the header has %(width)d.")
+                    % {"found": len(row), "width": width},
+                )
+            else:
+                yield Record(start, values)

@@ -1,0 +1,188 @@
+import csv
+import io
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from customers.models import Customer, Interaction
+from tests.factories import CaseFactory, CustomerFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def upload(client, kind: str, data: bytes):
+    return client.post(
+        f"/admin/csv/import/{kind}/",
+        {"file": SimpleUploadedFile("file.csv", data, content_type="text/csv")},
+    )
+
+
+def test_the_changelists_link_to_import_and_export(client, support):
+    client.force_login(support)
+
+    customers = client.get(
+        "/admin/customers/customer/?stage__exact=usage"
+    ).content.decode()
+    interactions = client.get("/admin/customers/interaction/").content.decode()
+
+    assert '<a href="/admin/csv/import/customers/">Import CSV</a>' in customers
+    assert (
+        '<a href="/admin/csv/export/customers.csv?stage__exact=usage">Export CSV</a>'
+        in customers
+    )
+    assert '<a href="/admin/csv/import/interactions/">Import CSV</a>' in interactions
+
+
+def test_upload_map_preview_then_import(client, support):
+    CustomerFactory.create(email="old@example.com", name="Old")
+    client.force_login(support)
+
+    response = upload(
+        client,
+        "customers",
+        (
+            "Full name;E-mail;Notes\n"
+            "新客户;new@example.com;x\n"
+            "Old again;OLD@example.com;y\n"
+            "Bad;nope;z\n"
+        ).encode(),
+    )
+    assert response.status_code == 302
+    map_url = response["Location"]
+    assert re.fullmatch(r"/admin/csv/import/customers/[\w-]+/", map_url)
+
+    page = client.get(map_url).content.decode()
+    # Prefilled from the header's names; "Full name" is no field name.
+    assert '<option value="email" selected>email</option>' in page
+    assert page.count(" selected>") == 3  # email, and "leave out" twice
+
+    mapping = {"column_0": "name", "column_1": "email", "column_2": ""}
+    preview = client.post(map_url, {**mapping, "preview": "1"})
+    assert preview.status_code == 200
+    assert preview.context["report"].as_dict()["created"] == 1
+    assert preview.context["preview_rows"] == [
+        (2, "create", ["新客户", "new@example.com"]),
+        (3, "update", ["Old again", "OLD@example.com"]),
+        (4, "error", ["Bad", "nope"]),
+    ]
+    assert [(e.line, e.column) for e in preview.context["errors"]] == [(4, "E-mail")]
+    assert Customer.objects.count() == 1
+
+    imported = client.post(map_url, {**mapping, "import": "1"})
+    report = imported.context["report"]
+    assert (report.dry_run, report.created, report.updated, report.failed) == (
+        False,
+        1,
+        1,
+        1,
+    )
+    assert sorted(Customer.objects.values_list("name", flat=True)) == [
+        "Old again",
+        "新客户",
+    ]
+    # The upload is gone once imported: a second click imports nothing.
+    assert client.get(map_url).status_code == 404
+    assert client.post(map_url, {**mapping, "import": "1"}).status_code == 404
+    assert Customer.objects.count() == 2
+
+
+def test_an_upload_is_private_to_its_session(client, support):
+    client.force_login(support)
+    map_url = upload(client, "customers", b"name\nAda\n")["Location"]
+    other = UserFactory.create(username="other-support", groups=["Support"])
+    client.force_login(other)
+
+    assert client.get(map_url).status_code == 404
+
+
+def test_an_unreadable_upload_goes_back_to_the_upload_form(client, support):
+    client.force_login(support)
+
+    response = upload(client, "customers", "name\nJosé\n".encode("utf-16"))
+    page = client.get(response["Location"], follow=True)
+
+    assert page.redirect_chain[-1][0] == "/admin/csv/import/customers/"
+    assert "Line 1 is not UTF-8" in page.content.decode()
+
+
+def test_interactions_import_from_the_admin(client, support):
+    CustomerFactory.create(email="ada@example.com")
+    client.force_login(support)
+    map_url = upload(
+        client,
+        "interactions",
+        b"customer_email,channel,occurred_at\nada@example.com,phone,2024-05-01\n",
+    )["Location"]
+
+    client.post(
+        map_url,
+        {
+            "column_0": "customer_email",
+            "column_1": "channel",
+            "column_2": "occurred_at",
+            "import": "1",
+        },
+    )
+
+    assert Interaction.objects.get().logged_by == support
+
+
+def test_staff_without_the_add_permission_may_not_import(client):
+    viewer = UserFactory.create(username="viewer", is_staff=True)
+    client.force_login(viewer)
+
+    response = upload(client, "customers", b"name\nAda\n")
+
+    assert response.status_code == 403
+    assert Customer.objects.count() == 0
+
+
+def test_an_outsider_is_sent_to_the_login_page(client, outsider):
+    client.force_login(outsider)
+
+    response = upload(client, "customers", b"name\nAda\n")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_the_admin_export_honours_the_changelist_filters_and_search(client, support):
+    CustomerFactory.create(name="Ada", stage="usage")
+    CustomerFactory.create(name="Bob", stage="advocacy")
+    CustomerFactory.create(name="Adam", stage="advocacy")
+    client.force_login(support)
+
+    response = client.get("/admin/csv/export/customers.csv?stage__exact=advocacy&q=Ad")
+
+    text = b"".join(response.streaming_content).decode()
+    assert [row[1] for row in csv.reader(io.StringIO(text))][1:] == ["Adam"]
+
+
+def test_the_admin_export_of_cases(client, support):
+    case = CaseFactory.create()
+    client.force_login(support)
+
+    response = client.get("/admin/csv/export/cases.csv")
+
+    text = b"".join(response.streaming_content).decode()
+    assert [row[0] for row in csv.reader(io.StringIO(text))] == ["id", str(case.pk)]
+
+
+def test_the_admin_export_needs_the_view_permission(client):
+    client.force_login(UserFactory.create(username="viewer", is_staff=True))
+
+    assert client.get("/admin/csv/export/cases.csv").status_code == 403
+
+
+def test_a_mapping_without_a_key_field_is_refused_and_the_file_kept(client, support):
+    client.force_login(support)
+    map_url = upload(client, "customers", b"name,email\nAda,ada@example.com\n")[
+        "Location"
+    ]
+
+    page = client.post(map_url, {"column_0": "", "column_1": "", "import": "1"})
+
+    assert "Map a column to name, email or external_id." in page.content.decode()
+    assert Customer.objects.count() == 0
+    assert client.get(map_url).status_code == 200

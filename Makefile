@@ -32,6 +32,7 @@ bench: $(VENV)/.installed-dev
 	$(BENCH_ENV) $(BIN)/python bench/run.py --customers $(BENCH_CUSTOMERS) --cases $(BENCH_CASES) --answers $(BENCH_ANSWERS)
 	$(BENCH_ENV) $(BIN)/python bench/dispatch.py --invitations $(BENCH_INVITATIONS)
 	$(BENCH_ENV) $(BIN)/python bench/answer_page.py --seconds $(BENCH_SECONDS)
+	$(BENCH_ENV) $(BIN)/python bench/imports.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

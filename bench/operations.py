@@ -219,3 +219,78 @@ def api_metrics_trend(env: Env) -> HttpResponseBase:
         by="segment",
         **{"from": year_ago(today), "to": today},
     )
+
+
+# A 50-row page of every list endpoint (the default page size), so that p50 and
+# the query count of each are in the table.
+
+
+@operation("api: company list")
+def api_company_list(env: Env) -> HttpResponseBase:
+    return env.get("/api/v1/companies/")
+
+
+@operation("api: touchpoint list")
+def api_touchpoint_list(env: Env) -> HttpResponseBase:
+    return env.get("/api/v1/touchpoints/")
+
+
+@operation("api: interaction list")
+def api_interaction_list(env: Env) -> HttpResponseBase:
+    return env.get("/api/v1/interactions/")
+
+
+@operation("api: survey list")
+def api_survey_list(env: Env) -> HttpResponseBase:
+    return env.get("/api/v1/surveys/")
+
+
+@operation("api: invitation list")
+def api_invitation_list(env: Env) -> HttpResponseBase:
+    return env.get("/api/v1/invitations/")
+
+
+@operation("api: response list")
+def api_response_list(env: Env) -> HttpResponseBase:
+    return env.get("/api/v1/responses/")
+
+
+@operation("api: root cause list")
+def api_root_cause_list(env: Env) -> HttpResponseBase:
+    return env.get("/api/v1/root-causes/")
+
+
+@operation("api: webhook list")
+def api_webhook_list(env: Env) -> HttpResponseBase:
+    return env.get("/api/v1/webhooks/")
+
+
+@operation("api: customers, latest updated first")
+def api_customer_list_by_update(env: Env) -> HttpResponseBase:
+    return env.get("/api/v1/customers/", ordering="-updated_at")
+
+
+@operation("api: customers updated since a day ago")
+def api_customer_sync(env: Env) -> HttpResponseBase:
+    since = env.customer.updated_at - timedelta(days=1)
+    return env.get("/api/v1/customers/", updated_since=since.isoformat())
+
+
+@operation("api: customer search by name")
+def api_customer_search(env: Env) -> HttpResponseBase:
+    return env.get("/api/v1/customers/", search=env.search)
+
+
+@operation("api: customer search by email")
+def api_customer_search_email(env: Env) -> HttpResponseBase:
+    return env.get("/api/v1/customers/", search=env.customer.email)
+
+
+@operation("api: responses, latest answered first")
+def api_response_list_by_answer(env: Env) -> HttpResponseBase:
+    return env.get("/api/v1/responses/", ordering="-answered_at")
+
+
+@operation("api: interactions by customer email")
+def api_interaction_search(env: Env) -> HttpResponseBase:
+    return env.get("/api/v1/interactions/", search=env.customer.email)

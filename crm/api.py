@@ -9,11 +9,16 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.viewsets import ViewSetMixin
 
 from customers import api as customers_api
 from feedback import api as feedback_api
 from feedback import metrics_api
+from idempotency import api as idempotency_api
+from imports import api as imports_api
 from surveys import api as surveys_api
+from tokens import api as tokens_api
+from webhooks import api as webhooks_api
 
 
 class RequestTooLarge(exceptions.APIException):
@@ -39,7 +44,17 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return drf_exception_handler(exc, context)
 
 
-router = routers.DefaultRouter()
+class Router(routers.DefaultRouter):
+    """DRF's router, honouring an `Idempotency-Key` on every POST of every
+    viewset it routes, `@action`s included (idempotency/api.py)."""
+
+    def register(
+        self, prefix: str, viewset: type[ViewSetMixin], *args: Any, **kwargs: Any
+    ) -> None:
+        super().register(prefix, idempotency_api.idempotent(viewset), *args, **kwargs)
+
+
+router = Router()
 router.register("customers", customers_api.CustomerViewSet)
 router.register("companies", customers_api.CompanyViewSet)
 router.register("touchpoints", customers_api.TouchpointViewSet)
@@ -50,3 +65,7 @@ router.register("responses", surveys_api.SurveyResponseViewSet)
 router.register("cases", feedback_api.CaseViewSet)
 router.register("root-causes", feedback_api.RootCauseViewSet)
 router.register("metrics", metrics_api.MetricsViewSet, basename="metrics")
+router.register("imports", imports_api.ImportViewSet, basename="import")
+router.register("exports", imports_api.ExportViewSet, basename="export")
+router.register("tokens", tokens_api.ApiTokenViewSet)
+router.register("webhooks", webhooks_api.SubscriptionViewSet)

@@ -7,32 +7,26 @@ loads, so this module must not import views, viewsets or the router.
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping, Sequence
 from typing import IO, Any, TypeVar
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
-from rest_framework import exceptions, pagination, parsers, permissions, serializers
-from rest_framework.authentication import TokenAuthentication
+from django.db.models import QuerySet
+from rest_framework import (
+    exceptions,
+    filters,
+    pagination,
+    parsers,
+    permissions,
+    serializers,
+)
 from rest_framework.pagination import Cursor
 from rest_framework.request import Request
 
 M = TypeVar("M", bound=models.Model)
 
-# DRF's keys are 20 random bytes in hex. Anything else is refused before it
-# reaches the database (PostgreSQL cannot even compare text holding a NUL).
-TOKEN_KEY = re.compile(r"[0-9a-f]{40}")
 CURSOR_POSITION = re.compile(r"[0-9]{1,19}")
-
-
-class BearerTokenAuthentication(TokenAuthentication):
-    """`Authorization: Bearer <key>`, the header every HTTP client knows."""
-
-    keyword = "Bearer"
-
-    def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
-        if not TOKEN_KEY.fullmatch(key):
-            raise exceptions.AuthenticationFailed("Invalid token.")
-        return super().authenticate_credentials(key)
 
 
 class ModelPermissions(permissions.DjangoModelPermissions):
@@ -52,17 +46,94 @@ class IdCursorPagination(pagination.CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
 
+    model: type[models.Model] | None = None
+
+    def paginate_queryset(
+        self, queryset: QuerySet[Any], request: Request, view: Any = None
+    ) -> list[Any] | None:
+        # The model tells decode_cursor what a position of the ordering is.
+        self.model = queryset.model
+        return super().paginate_queryset(queryset, request, view)
+
     def decode_cursor(self, request: Request) -> Cursor | None:
         # DRF checks the cursor's offset but not its position, which goes
-        # straight into `id > position`: a forged one must be a 404, not a 500.
+        # straight into `id > position` (or `updated_at > position`): a forged
+        # one must be a 404, not a 500.
         cursor = super().decode_cursor(request)
-        if (
-            cursor
-            and cursor.position
-            and not CURSOR_POSITION.fullmatch(str(cursor.position))
-        ):
+        if cursor and cursor.position and not self.valid_position(cursor.position):
             raise exceptions.NotFound(self.invalid_cursor_message)
         return cursor
+
+    def valid_position(self, position: Any) -> bool:
+        name = self.ordering[0].lstrip("-")
+        if name in ("id", "pk") or self.model is None:
+            return bool(CURSOR_POSITION.fullmatch(str(position)))
+        field = self.model._meta.get_field(name)
+        if not isinstance(field, models.Field):
+            return False
+        try:
+            value = field.to_python(position)
+        except DjangoValidationError:
+            return False
+        # A time without its zone would be read in the server's.
+        return not isinstance(field, models.DateTimeField) or (
+            value is not None and value.tzinfo is not None
+        )
+
+
+class OrderingFilter(filters.OrderingFilter):
+    """`?ordering=` one of the view's `ordering_fields`, `-` for descending.
+
+    Cursor pages need a total order, so one field is honoured (the first
+    valid one) and `id` in the same direction breaks its ties: the cursor
+    never skips or repeats a row. Every field offered is backed by an index
+    ending in `id` (`updated_at`, …) or lives in a small table.
+    """
+
+    ordering_description = (
+        "Order by one field, `-` for descending; ties are broken by id in the "
+        "same direction. Unknown fields are ignored (the order is then by id)."
+    )
+
+    def get_ordering(
+        self, request: Request, queryset: QuerySet[Any], view: Any
+    ) -> Sequence[str] | None:
+        ordering = super().get_ordering(request, queryset, view)
+        if not ordering:
+            return ordering
+        first = ordering[0]
+        if first.lstrip("-") in ("id", "pk"):
+            return [first]
+        return [first, "-id" if first.startswith("-") else "id"]
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        (parameter,) = super().get_schema_operation_parameters(view)
+        fields = list(getattr(view, "ordering_fields", None) or [])
+        choices = [choice for name in fields for choice in (name, f"-{name}")]
+        return [{**parameter, "schema": {"type": "string", "enum": choices}}]
+
+
+class SearchFilter(filters.SearchFilter):
+    """`?search=` words, each matching one of the view's `search_fields`
+    (every word must match). Only indexed columns are searched."""
+
+    def get_search_terms(self, request: Request) -> list[str]:
+        try:
+            terms: list[str] = super().get_search_terms(request)
+        except serializers.ValidationError as error:
+            # DRF answers a bad term (a NUL) with a bare list: name the field.
+            raise serializers.ValidationError(
+                {self.search_param: error.detail}
+            ) from None
+        return terms
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        (parameter,) = super().get_schema_operation_parameters(view)
+        fields = ", ".join(
+            name.lstrip("^=").removesuffix("__exact").replace("__", ".")
+            for name in getattr(view, "search_fields", None) or []
+        )
+        return [{**parameter, "description": f"Words to search in: {fields}."}]
 
 
 class JSONParser(parsers.JSONParser):
@@ -126,6 +197,17 @@ class ModelSerializer(serializers.ModelSerializer[M]):
 
     serializer_related_field = IdRelatedField
 
+    def include_extra_kwargs(
+        self, kwargs: MutableMapping[str, Any], extra_kwargs: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
+        allow_blank = kwargs.get("allow_blank")
+        kwargs = super().include_extra_kwargs(kwargs, extra_kwargs)
+        # DRF drops `allow_blank` from read-only fields, but a blank choice
+        # (no suppressed reason yet) is still answered: the schema must say so.
+        if allow_blank and "choices" in kwargs:
+            kwargs["allow_blank"] = True
+        return kwargs
+
     def to_internal_value(self, data: Any) -> Any:
         refuse_unknown_fields(data, self.fields)
         return super().to_internal_value(data)
@@ -137,3 +219,11 @@ class Serializer(serializers.Serializer[Any]):
     def to_internal_value(self, data: Any) -> Any:
         refuse_unknown_fields(data, self.fields)
         return super().to_internal_value(data)
+
+
+def list_filters() -> list[type[Any]]:
+    """The filter backends of a list endpoint: its filterset, `?search=` and
+    `?ordering=`. Imported when called: DRF loads this module early."""
+    from django_filters.rest_framework import DjangoFilterBackend
+
+    return [DjangoFilterBackend, SearchFilter, OrderingFilter]

@@ -6,6 +6,7 @@ mail files under `var/`. Production values switch each part to its server.
 """
 
 import os
+import re
 import zoneinfo
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -50,6 +51,18 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_rate(name: str, default: str) -> str | None:
+    """A DRF rate, "N/min" (or s, hour, day), or None for "off"."""
+    value = os.environ.get(name, "").strip() or default
+    if value.lower() == "off":
+        return None
+    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|m|min|h|hour|d|day)", value):
+        raise ImproperlyConfigured(
+            f'{name} must be N/s, N/min, N/hour, N/day or "off", got {value!r}'
+        )
+    return value
+
+
 DEBUG = env_bool("DEBUG")
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
@@ -79,7 +92,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -87,6 +99,10 @@ INSTALLED_APPS = [
     "customers",
     "surveys",
     "feedback",
+    "idempotency",
+    "imports",
+    "webhooks",
+    "tokens",
 ]
 
 MIDDLEWARE = [
@@ -281,6 +297,21 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "feedback.tasks.send_weekly_digests_task",
         "schedule": crontab(minute=5),
     },
+    # Deletes the Idempotency-Key records past their day (idempotency/).
+    "purge-idempotency-keys": {
+        "task": "idempotency.tasks.purge_idempotency_keys_task",
+        "schedule": crontab(minute=35),
+    },
+    # Re-queues webhook deliveries whose retry is due or whose message was
+    # lost, and gives up those past WEBHOOK_RETRY_HOURS.
+    "deliver-pending-webhooks": {
+        "task": "webhooks.tasks.deliver_pending_webhooks_task",
+        "schedule": DISPATCH_INTERVAL_SECONDS,
+    },
+    "purge-webhook-events": {
+        "task": "webhooks.tasks.purge_webhook_events_task",
+        "schedule": crontab(minute=35),
+    },
 }
 
 # The survey loop (surveys/services). Durations are whole units, from the
@@ -376,15 +407,48 @@ HOOKS: dict[str, list[str]] = {
     # customers → surveys: an interaction was logged or changed.
     "interaction_saved": ["surveys.services.scheduling.on_interaction_saved"],
     # surveys → feedback: an answer was recorded or changed (close-the-loop).
-    "response_recorded": ["feedback.services.cases.on_response_recorded"],
+    "response_recorded": [
+        # First, so that response.created comes before the case it opens.
+        "webhooks.services.on_response_recorded",
+        "feedback.services.cases.on_response_recorded",
+    ],
+    # Webhook events (webhooks/services.py), written in the change's transaction.
+    "interaction_created": ["webhooks.services.on_interaction_created"],
+    "invitation_sent": ["webhooks.services.on_invitation_sent"],
+    "customer_unsubscribed": ["webhooks.services.on_customer_unsubscribed"],
+    "case_event": ["webhooks.services.on_case_event"],
 }
+
+# Webhooks (webhooks/services.py). A POST that takes longer has failed.
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
+# A delivery is retried with the survey mail's backoff (doubling, at most an
+# hour) until this long after its event, then marked failed.
+WEBHOOK_RETRY_HOURS = env_int("WEBHOOK_RETRY_HOURS", 24)
+# A claim older than this belonged to a dead worker.
+WEBHOOK_LEASE_SECONDS = env_int("WEBHOOK_LEASE_SECONDS", 60)
+# A subscription is disabled (and its owner mailed) once this many attempts
+# in a row failed and none succeeded for WEBHOOK_DISABLE_AFTER_HOURS.
+WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20)
+WEBHOOK_DISABLE_AFTER_HOURS = env_int("WEBHOOK_DISABLE_AFTER_HOURS", 24)
+# Events, their deliveries and the delivery log are kept this long.
+WEBHOOK_KEEP_DAYS = env_int("WEBHOOK_KEEP_DAYS", 30)
+
+# API request rates ("600/min": N per s, min, hour or day; "off": none), per
+# API token and per signed-in user of a session, counted in the cache below
+# (without REDIS_URL, each process counts alone).
+API_TOKEN_RATE = env_rate("API_TOKEN_RATE", "600/min")
+API_USER_RATE = env_rate("API_USER_RATE", "1200/min")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "crm.api_defaults.BearerTokenAuthentication",
+        "tokens.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["crm.api_defaults.ModelPermissions"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "tokens.throttles.TokenRateThrottle",
+        "tokens.throttles.SessionUserRateThrottle",
+    ],
     "DEFAULT_PAGINATION_CLASS": "crm.api_defaults.IdCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -408,6 +472,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The Idempotency-Key header on every POST (idempotency/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "idempotency.schema.document_idempotency_key",
+        # The error answers of every operation (crm/schema.py); after the
+        # idempotency hook, whose 400 it gives a body.
+        "crm.schema.document_errors",
+    ],
     # Interaction.channel and Touchpoint.default_channel share one choice set;
     # interactions and invitations both have a status, and the interactions'
     # keeps the name it was published with.

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     # Before the admin's own URLs: its home starts with the user's open cases.
     path("admin/", admin.site.admin_view(home.admin_index)),
+    path("admin/csv/", include("imports.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(

@@ -84,7 +84,10 @@ def save_interaction(interaction: Interaction) -> Interaction:
     """Save, and let the survey loop react (schedule, hold or suppress a survey)
     in the same transaction: no interaction is saved without its decision."""
     sync_resolved_at(interaction, now=timezone.now())
+    is_new = interaction._state.adding
     save_validated(interaction)
+    if is_new:
+        hooks.announce("interaction_created", interaction=interaction)
     hooks.announce("interaction_saved", interaction=interaction)
     return interaction
 

@@ -10,7 +10,7 @@ Lists render foreign keys as ids, read from the row itself: no joins needed
 and no query per row.
 """
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
+from crm.api_defaults import list_filters
 from feedback import filters, serializers
 from feedback.models import Case, RootCause
 from feedback.services import cases
@@ -49,6 +50,10 @@ class CaseViewSet(
     serializer_class = serializers.CaseSerializer
     filterset_class = filters.CaseFilter
     permission_classes = [MayViewCases]
+    filter_backends = list_filters()
+    # The customer's email through its trigram index, as the admin searches.
+    search_fields: ClassVar[list[str]] = ["customer__email"]
+    ordering_fields: ClassVar[list[str]] = ["id", "updated_at"]
 
     def get_serializer_class(self) -> type[BaseSerializer[Any]]:
         if self.action == "create":
@@ -191,6 +196,10 @@ class RootCauseViewSet(viewsets.ModelViewSet[RootCause]):
     queryset = RootCause.objects.all()
     serializer_class = serializers.RootCauseSerializer
     filterset_class = filters.RootCauseFilter
+    filter_backends = list_filters()
+    # A small table: any order is cheap.
+    search_fields: ClassVar[list[str]] = ["name"]
+    ordering_fields: ClassVar[list[str]] = ["id", "name", "position"]
 
     def perform_destroy(self, instance: RootCause) -> None:
         in_use = exceptions.ValidationError(

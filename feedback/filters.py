@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_filters.fields import ModelChoiceField
 from drf_spectacular.utils import extend_schema_field
 
-from customers.filters import IdFilter, StrictBooleanFilter
+from customers.filters import IdFilter, StrictBooleanFilter, UpdatedSinceFilter
 from customers.models import Customer
 from feedback.models import Case, CaseQuerySet, RootCause
 
@@ -61,6 +61,7 @@ class CaseFilter(django_filters.FilterSet):  # type: ignore[misc]
         method="filter_overdue",
         label="Open and past the first-contact deadline (true), or not (false)",
     )
+    updated_since = UpdatedSinceFilter()
 
     class Meta:
         model = Case

@@ -19,11 +19,11 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from customers.models import Customer
-from feedback import dashboard
 from feedback.models import Case
+from feedback.views import export as answers_export
 from surveys.models import SurveyResponse
 
-CSV_CHUNK = dashboard.CSV_CHUNK
+CSV_CHUNK = answers_export.CSV_CHUNK
 
 CUSTOMER_COLUMNS = [
     "id",
@@ -186,10 +186,12 @@ def lines(
     rows: Iterator[dict[str, Any]],
     to_cells: Callable[[dict[str, Any]], list[object]],
 ) -> Iterator[str]:
-    writer = csv.writer(dashboard.Echo())
+    writer = csv.writer(answers_export.Echo())
     yield writer.writerow(columns)
     for row in rows:
-        yield writer.writerow([dashboard.safe_cell(cell) for cell in to_cells(row)])
+        yield writer.writerow(
+            [answers_export.safe_cell(cell) for cell in to_cells(row)]
+        )
 
 
 def customer_lines(customers: QuerySet[Customer]) -> Iterator[str]:
@@ -202,7 +204,7 @@ def case_lines(cases: QuerySet[Case]) -> Iterator[str]:
 
 def response_lines(responses: QuerySet[SurveyResponse]) -> Iterator[str]:
     """The dashboard's answers CSV: same columns, same order (newest first)."""
-    return dashboard.csv_lines(responses)
+    return answers_export.csv_lines(responses)
 
 
 EXPORTS: dict[str, Callable[[Any], Iterator[str]]] = {

@@ -5,6 +5,8 @@ Lists render foreign keys as ids, read from the row itself, and a survey's
 touchpoints from one prefetch: the query count does not grow with the page.
 """
 
+from typing import ClassVar
+
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -14,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm.api_defaults import list_filters
 from customers.models import Touchpoint
 from surveys import filters, serializers, tasks
 from surveys.models import Invitation, Survey, SurveyResponse
@@ -36,6 +39,10 @@ class SurveyViewSet(viewsets.ModelViewSet[Survey]):
     )
     serializer_class = serializers.SurveySerializer
     filterset_class = filters.SurveyFilter
+    filter_backends = list_filters()
+    # A small table: any order is cheap.
+    search_fields: ClassVar[list[str]] = ["name"]
+    ordering_fields: ClassVar[list[str]] = ["id", "updated_at", "name"]
 
     def perform_destroy(self, instance: Survey) -> None:
         definitions.delete_survey(instance)
@@ -79,9 +86,16 @@ class InvitationViewSet(viewsets.ReadOnlyModelViewSet[Invitation]):
     queryset = Invitation.objects.all()
     serializer_class = serializers.InvitationSerializer
     filterset_class = filters.InvitationFilter
+    filter_backends = list_filters()
+    # The customer's email through its trigram index, as the admin searches.
+    search_fields: ClassVar[list[str]] = ["customer__email"]
+    ordering_fields: ClassVar[list[str]] = ["id", "updated_at"]
 
 
 class SurveyResponseViewSet(viewsets.ReadOnlyModelViewSet[SurveyResponse]):
     queryset = SurveyResponse.objects.all()
     serializer_class = serializers.SurveyResponseSerializer
     filterset_class = filters.SurveyResponseFilter
+    filter_backends = list_filters()
+    search_fields: ClassVar[list[str]] = ["customer__email"]
+    ordering_fields: ClassVar[list[str]] = ["id", "updated_at", "answered_at"]

@@ -36,3 +36,13 @@ def plain_static_files(settings):
 def fast_password_hashing(settings):
     """PBKDF2's rounds cost 0.3 s a user; no test needs the hash to be strong."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def no_api_rate_limits(settings):
+    """The API's rates count per token and user id in the cache, and ids come
+    round again (SQLite reuses them after a rollback) while frozen clocks keep
+    old counts alive: tests would be throttled by each other's requests. The
+    tests of the rates (tests/tokens) set their own."""
+    settings.API_TOKEN_RATE = None
+    settings.API_USER_RATE = None

@@ -7,9 +7,14 @@ from django.utils import timezone
 
 from customers.models import Channel, Company, Customer, Interaction, Stage, Touchpoint
 from feedback.models import Case, CaseEvent, RootCause
+from idempotency.models import IdempotencyKey
 from surveys import tokens
 from surveys.models import Invitation, Kind, Survey, SurveyResponse, band_for
 from surveys.services import rollup
+from tokens.models import ApiToken
+from tokens.services import hash_key as hash_api_key
+from tokens.services import new_key
+from webhooks.models import Subscription
 
 
 class UserFactory(factory.django.DjangoModelFactory[User]):
@@ -28,6 +33,30 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
             user.is_staff = True
             user.save(update_fields=["is_staff"])
             user.groups.add(*(Group.objects.get(name=name) for name in names))
+
+
+# Any: the token it makes carries its key, which the model has no field for.
+class ApiTokenFactory(factory.django.DjangoModelFactory[Any]):
+    """A token in use: `token.key` is its key (the row holds only the hash),
+    last used a moment ago, so that a request with it makes no last-used write
+    (tests of that write set `last_used_at=None`)."""
+
+    class Meta:
+        model = ApiToken
+
+    user = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"Token {n}")
+    scope = ApiToken.Scope.WRITE
+    last_used_at = factory.LazyFunction(timezone.now)
+
+    @classmethod
+    def _create(cls, model_class: type[ApiToken], *args: Any, **kwargs: Any):
+        key = new_key()
+        token = super()._create(
+            model_class, *args, prefix=key[:8], key_hash=hash_api_key(key), **kwargs
+        )
+        token.key = key
+        return token
 
 
 class CompanyFactory(factory.django.DjangoModelFactory[Company]):
@@ -152,3 +181,32 @@ class CaseEventFactory(factory.django.DjangoModelFactory[CaseEvent]):
 
     case = factory.SubFactory(CaseFactory)
     kind = CaseEvent.Kind.OPENED
+
+
+class IdempotencyKeyFactory(factory.django.DjangoModelFactory[IdempotencyKey]):
+    """A POST answered with a 201, kept for replays."""
+
+    class Meta:
+        model = IdempotencyKey
+
+    owner = factory.SubFactory(UserFactory)
+    key = factory.Sequence(lambda n: f"key-{n}")
+    method = "POST"
+    path = "/api/v1/interactions/"
+    request_hash = "0" * 64
+    status = IdempotencyKey.Status.COMPLETED
+    response_status = 201
+    response_headers = factory.LazyFunction(
+        lambda: {"Content-Type": "application/json"}
+    )
+    response_body = b"{}"
+    created_at = factory.LazyFunction(timezone.now)
+
+
+class SubscriptionFactory(factory.django.DjangoModelFactory[Subscription]):
+    class Meta:
+        model = Subscription
+
+    owner = factory.SubFactory(UserFactory)
+    url = "http://127.0.0.1:9/hook"
+    event_types = factory.LazyFunction(lambda: ["case.opened"])

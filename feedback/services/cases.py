@@ -25,6 +25,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from customers import hooks
 from customers.models import Channel, Customer, Interaction
 from feedback import deadlines
 from feedback.models import Case, CaseEvent, RootCause
@@ -182,9 +183,11 @@ def log(
     data: dict[str, object] | None = None,
 ) -> CaseEvent:
     user = actor if isinstance(actor, User) else None
-    return CaseEvent.objects.create(
+    event = CaseEvent.objects.create(
         case=case, kind=kind, actor=user, note=note, data=data or {}, created_at=now
     )
+    hooks.announce("case_event", case_event=event)
+    return event
 
 
 def note_assignment(

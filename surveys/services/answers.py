@@ -218,9 +218,11 @@ def create_response(
 def unsubscribe(customer: Customer, *, now: datetime) -> int:
     """Opt the customer out of survey mail and withdraw what was still to be
     sent (first mails and reminders). Returns the invitations cancelled."""
-    Customer.objects.filter(id=customer.pk, email_opted_out_at=None).update(
+    opted_out = Customer.objects.filter(id=customer.pk, email_opted_out_at=None).update(
         email_opted_out_at=now, updated_at=now
     )
+    if opted_out:
+        hooks.announce("customer_unsubscribed", customer_id=customer.pk)
     pending = Invitation.objects.filter(customer=customer)
     cancelled = pending.filter(status=Status.SCHEDULED).update(
         status=Status.CANCELLED,

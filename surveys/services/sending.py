@@ -46,6 +46,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from crm import emails
+from customers import hooks
 from customers.models import Customer
 from surveys import tasks, tokens
 from surveys.models import SCALE_LABELS, Invitation
@@ -503,15 +504,20 @@ def mark(
     }
     for attempt in range(MARK_RETRIES):
         try:
-            ours = Invitation.objects.filter(
-                id=invitation.pk,
-                status=Status.SENDING,
-                claimed_at=invitation.claimed_at,
-            ).update(**fields, claimed_at=None, queued_at=None, updated_at=now)
-            if not ours and sent:
-                Invitation.objects.filter(id=invitation.pk).update(
-                    **bookkeeping, updated_at=now
-                )
+            # The mark and the event it announces commit together; a
+            # savepoint would only matter inside a caller's transaction.
+            with transaction.atomic(savepoint=False):
+                ours = Invitation.objects.filter(
+                    id=invitation.pk,
+                    status=Status.SENDING,
+                    claimed_at=invitation.claimed_at,
+                ).update(**fields, claimed_at=None, queued_at=None, updated_at=now)
+                if not ours and sent:
+                    Invitation.objects.filter(id=invitation.pk).update(
+                        **bookkeeping, updated_at=now
+                    )
+                if sent and invitation.sent_at is None:  # the first mail
+                    hooks.announce("invitation_sent", invitation_id=invitation.pk)
             return
         except DatabaseError:
             logger.warning("Marking invitation %s failed", invitation.pk, exc_info=True)

@@ -5,12 +5,12 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from feedback.models import Case, CaseEvent, RootCause
 from surveys.models import Invitation
 from tests.factories import (
+    ApiTokenFactory,
     CaseEventFactory,
     CaseFactory,
     CustomerFactory,
@@ -84,8 +84,8 @@ def gone_staff():
 def bearer(user) -> APIClient:
     client = APIClient()
     if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.key}")
+        key = ApiTokenFactory.create(user=user).key
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     return client
 
 
@@ -1511,7 +1511,9 @@ def test_the_schema_lists_the_case_endpoints_and_filters():
     schema = json.loads(response.content)
     paths = schema["paths"]
     assert {
-        path: sorted(paths[path]) for path in paths if "cases" in path or "root" in path
+        path: sorted(paths[path])
+        for path in paths
+        if path.startswith(("/api/v1/cases/", "/api/v1/root-causes/"))
     } == {
         "/api/v1/cases/": ["get", "post"],
         "/api/v1/cases/assign/": ["post"],
@@ -1537,6 +1539,9 @@ def test_the_schema_lists_the_case_endpoints_and_filters():
         "customer",
         "reason",
         "priority",
+        "ordering",
+        "search",
+        "updated_since",
     }
     events = {
         parameter["name"]

@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from customers.models import Channel, Stage
@@ -18,6 +17,7 @@ from feedback.models import Case
 from surveys.models import Invitation, Kind, Survey, SurveyResponse
 from surveys.services import rollup
 from tests.factories import (
+    ApiTokenFactory,
     CaseFactory,
     InvitationFactory,
     RootCauseFactory,
@@ -56,8 +56,8 @@ def nps_survey(db) -> Survey:
 def bearer(user) -> APIClient:
     client = APIClient()
     if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.key}")
+        key = ApiTokenFactory.create(user=user).key
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     return client
 
 

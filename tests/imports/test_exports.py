@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from customers.models import Customer
-from feedback.dashboard import CSV_COLUMNS
+from feedback.views.export import CSV_COLUMNS
 from imports import exports, services
 from tests.factories import (
     CaseFactory,

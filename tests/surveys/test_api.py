@@ -3,7 +3,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from customers.models import Channel
@@ -11,6 +10,7 @@ from surveys import serializers as survey_serializers
 from surveys import tasks, tokens
 from surveys.models import Invitation, Survey
 from tests.factories import (
+    ApiTokenFactory,
     CompanyFactory,
     CustomerFactory,
     InteractionFactory,
@@ -41,8 +41,8 @@ def frozen_time(time_machine):
 
 def bearer(user) -> APIClient:
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.key}")
+    key = ApiTokenFactory.create(user=user).key
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     return client
 
 
@@ -1379,7 +1379,9 @@ def test_the_schema_documents_the_surveys_api_without_tokens():
         "cursor",
         "customer",
         "kind",
+        "ordering",
         "page_size",
+        "search",
         "survey",
         "updated_since",
     }

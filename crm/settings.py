@@ -105,6 +105,10 @@ INSTALLED_APPS = [
     "tokens",
 ]
 
+# Messages live in the session (the database), not in a cookie: the admin
+# shows a new API key once in a message.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -426,12 +430,24 @@ WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
 WEBHOOK_RETRY_HOURS = env_int("WEBHOOK_RETRY_HOURS", 24)
 # A claim older than this belonged to a dead worker.
 WEBHOOK_LEASE_SECONDS = env_int("WEBHOOK_LEASE_SECONDS", 60)
+if WEBHOOK_LEASE_SECONDS <= WEBHOOK_TIMEOUT_SECONDS:
+    # Else a slow POST's claim runs out and a second worker posts it too.
+    raise ImproperlyConfigured(
+        "WEBHOOK_LEASE_SECONDS must be greater than WEBHOOK_TIMEOUT_SECONDS."
+    )
+# Allow subscription URLs on loopback, private and link-local addresses
+# (a receiver on the same machine or network). Off: they are refused.
+WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS")
 # A subscription is disabled (and its owner mailed) once this many attempts
 # in a row failed and none succeeded for WEBHOOK_DISABLE_AFTER_HOURS.
 WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20)
 WEBHOOK_DISABLE_AFTER_HOURS = env_int("WEBHOOK_DISABLE_AFTER_HOURS", 24)
 # Events, their deliveries and the delivery log are kept this long.
 WEBHOOK_KEEP_DAYS = env_int("WEBHOOK_KEEP_DAYS", 30)
+
+# The largest CSV file the admin and the API accept for an import (bytes);
+# bigger files go through `manage.py import_csv`.
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 50 * 1024 * 1024)
 
 # API request rates ("600/min": N per s, min, hour or day; "off": none), per
 # API token and per signed-in user of a session, counted in the cache below

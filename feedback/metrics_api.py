@@ -238,10 +238,26 @@ class MetricsRangeSerializer(serializers.Serializer[Any]):
         }
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "nullable": True,
+        "maxLength": 0,
+        "description": "Always null: the trend of all the answers, not by a "
+        "dimension. It tells this shape from the one with `by` (whose results "
+        "may be empty too).",
+    }
+)
+class NoDimensionField(serializers.Field):  # type: ignore[type-arg]
+    def to_representation(self, value: Any) -> None:
+        return None
+
+
 class MetricsTrendSerializer(MetricsRangeSerializer):
     """The score per period of the range."""
 
     interval = serializers.ChoiceField(choices=INTERVALS)
+    by = NoDimensionField(source="*")
     results = MetricsPeriodSerializer(many=True)
 
 

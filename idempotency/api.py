@@ -80,6 +80,15 @@ class Replay(Exception):  # noqa: N818 (no error: a way out of `initial`)
         self.response = response
 
 
+class SecretNotKept(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = _(
+        "This answer holds a secret that is shown once and never stored: "
+        "send the request without an Idempotency-Key."
+    )
+    default_code = "idempotency_not_allowed"
+
+
 class IdempotentViewMixin(APIView):
     idempotency_hash: str | None = None
     idempotency_claim: IdempotencyKey | None = None
@@ -87,8 +96,13 @@ class IdempotentViewMixin(APIView):
     def initialize_request(
         self, request: HttpRequest, *args: Any, **kwargs: Any
     ) -> Request:
-        # Before the parsers or the session's CSRF check read the body.
-        if request.method in METHODS and HEADER in request.headers:
+        # Before the parsers or the session's CSRF check read the body; only
+        # bodies of a size a view may accept at all.
+        if (
+            request.method in METHODS
+            and HEADER in request.headers
+            and declared_length(request) <= MAX_BODY_BYTES
+        ):
             self.idempotency_hash = hash_request(request)
         return super().initialize_request(request, *args, **kwargs)
 
@@ -97,6 +111,11 @@ class IdempotentViewMixin(APIView):
         if self.idempotency_hash is None or request.user.pk is None:
             return
         key = request.headers[HEADER]
+        # A view whose answer holds a secret shown once (a new API key) sets
+        # `keeps_answers_for_replay = False`: a replay would store it in plain
+        # text. Read with getattr: this mixin comes first in the MRO.
+        if not getattr(self, "keeps_answers_for_replay", True):
+            raise SecretNotKept
         if not KEY.fullmatch(key):
             raise InvalidKey
         try:
@@ -176,6 +195,20 @@ def idempotent(view_class: type[T]) -> type[T]:
             },
         ),
     )
+
+
+# Larger bodies are refused by the views themselves (the CSV upload limit is
+# below this); their key is not looked at.
+MAX_BODY_BYTES = 64 * 1024 * 1024
+
+
+def declared_length(request: HttpRequest) -> int:
+    """The body's Content-Length; a missing or bad one counts as too long
+    (chunked bodies are not hashed)."""
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return MAX_BODY_BYTES + 1
 
 
 def hash_request(request: HttpRequest) -> str:

@@ -3,16 +3,19 @@
 POST /api/v1/imports/customers/ and /api/v1/imports/interactions/ (multipart:
 `file`, `mapping` as a JSON object of column → field, `dry_run`): 201 with
 the report, 200 with it for a dry run, 400 when the file or the mapping
-cannot be used at all. GET /api/v1/exports/customers/, /responses/ and
-/cases/: a streamed CSV of the rows the list endpoint's filters select.
+cannot be used at all, 413 for a file over IMPORT_MAX_BYTES. GET
+/api/v1/exports/customers/, /responses/ and /cases/: a streamed CSV of the
+rows the list endpoint's filters and `?search=` select, in a fixed order.
 """
 
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django_filters import FilterSet
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import (
@@ -29,24 +32,32 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm.api_defaults import Serializer
+from crm.api_defaults import SearchFilter, Serializer
+from customers.api import CustomerViewSet
 from customers.filters import CustomerFilter
 from customers.models import Customer
+from feedback.api import CaseViewSet
 from feedback.filters import CaseFilter
 from feedback.models import Case
 from imports import exports, services
 from imports.reading import UnreadableFileError
+from surveys.api import SurveyResponseViewSet
 from surveys.filters import SurveyResponseFilter
 from surveys.models import SurveyResponse
 
 
-def requires(permission: str) -> type[permissions.BasePermission]:
+def requires(*perms: str) -> type[permissions.BasePermission]:
     class HasPermission(permissions.BasePermission):
         def has_permission(self, request: Request, view: APIView) -> bool:
-            return bool(request.user and request.user.has_perm(permission))
+            return bool(request.user and request.user.has_perms(perms))
 
-    HasPermission.__name__ = f"Has_{permission.replace('.', '_')}"
+    HasPermission.__name__ = "Has_" + "_".join(p.replace(".", "_") for p in perms)
     return HasPermission
+
+
+class FileTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "file_too_large"
 
 
 class ImportSerializer(Serializer):
@@ -59,6 +70,17 @@ class ImportSerializer(Serializer):
         "like fields.",
     )
     dry_run = serializers.BooleanField(default=False)
+
+    def validate_file(self, value: Any) -> Any:
+        limit = settings.IMPORT_MAX_BYTES
+        if value.size > limit:
+            # 413, not 400: the file, not its fields, is the problem.
+            raise FileTooLarge(
+                f"The file is {value.size} bytes; the API takes files up to "
+                f"{limit} bytes (IMPORT_MAX_BYTES). Import larger files with "
+                "manage.py import_csv."
+            )
+        return value
 
     def validate_mapping(self, value: Any) -> dict[str, str]:
         if not isinstance(value, dict) or not all(
@@ -102,6 +124,7 @@ IMPORT_RESPONSES = {
     ),
     201: OpenApiResponse(ImportReportSerializer, description="Imported."),
     400: OpenApiResponse(description="Unreadable file or unusable mapping."),
+    413: OpenApiResponse(description="The file is over IMPORT_MAX_BYTES."),
 }
 
 
@@ -122,7 +145,10 @@ class ImportViewSet(viewsets.GenericViewSet[Any]):
     @action(
         detail=False,
         methods=["post"],
-        permission_classes=[requires("customers.add_customer")],
+        # An import merges into existing customers: it adds and changes them.
+        permission_classes=[
+            requires("customers.add_customer", "customers.change_customer")
+        ],
         serializer_class=ImportSerializer,
     )
     def customers(self, request: Request) -> Response:
@@ -180,36 +206,60 @@ CSV_RESPONSE = OpenApiResponse(
 
 
 class ExportViewSet(viewsets.GenericViewSet[Any]):
-    """The list endpoints' filters (`?status=open`, `?updated_since=…`) select
-    the rows; all of them, not a page."""
+    """The list endpoints' filters (`?status=open`, `?updated_since=…`) and
+    `?search=` select the rows; all of them, not a page, in the export's own
+    order (`?ordering=` is not offered: an export is read whole)."""
 
     renderer_classes = [renderers.JSONRenderer, CSVRenderer]
     pagination_class = None
-    querysets: dict[str, tuple[QuerySet[Any], type[FilterSet], str]] = {
+    filter_backends = [DjangoFilterBackend, SearchFilter]
+    querysets: dict[str, tuple[QuerySet[Any], type[FilterSet], list[str], str]] = {
         "customers": (
             Customer.objects.all(),
             CustomerFilter,
+            CustomerViewSet.search_fields,
             "customers.view_customer",
         ),
         "responses": (
             SurveyResponse.objects.all(),
             SurveyResponseFilter,
+            SurveyResponseViewSet.search_fields,
             "surveys.view_surveyresponse",
         ),
-        "cases": (Case.objects.all(), CaseFilter, "feedback.view_case"),
+        "cases": (
+            Case.objects.all(),
+            CaseFilter,
+            CaseViewSet.search_fields,
+            "feedback.view_case",
+        ),
     }
+
+    def chosen(self) -> tuple[QuerySet[Any], type[FilterSet], list[str], str] | None:
+        # No export for OPTIONS ("metadata") or a method the view lacks (None).
+        return self.querysets.get(getattr(self, "action", "") or "")
 
     @property
     def filterset_class(self) -> type[FilterSet] | None:
         # Read by the filter backend and by the schema, action by action.
-        chosen = self.querysets.get(getattr(self, "action", "") or "")
+        chosen = self.chosen()
         return chosen[1] if chosen else None
 
+    @property
+    def search_fields(self) -> list[str]:
+        chosen = self.chosen()
+        return chosen[2] if chosen else []
+
     def get_queryset(self) -> QuerySet[Any]:
-        return self.querysets[self.action][0].all()
+        chosen = self.chosen()
+        return chosen[0].all() if chosen else Customer.objects.none()
 
     def get_permissions(self) -> list[permissions.BasePermission]:
-        return [requires(self.querysets[self.action][2])()]
+        # A method the view lacks (TRACE, POST) has no action: DRF checks
+        # permissions before its 405, so a signed-in user gets the 405.
+        chosen = self.chosen()
+        if chosen is None:
+            return [permissions.IsAuthenticated()]
+        return [requires(chosen[3])()]
 
     def export(self) -> StreamingHttpResponse:
         rows = self.filter_queryset(self.get_queryset())

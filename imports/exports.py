@@ -1,8 +1,9 @@
 """CSV exports of customers, answers and cases, streamed.
 
-Each export is a generator of CSV lines over `queryset.iterator()`: on
-PostgreSQL a server-side cursor hands over CSV_CHUNK rows at a time, so the
-memory an export takes does not grow with the rows it writes. Answers reuse
+Each export is a generator of CSV lines over `queryset.iterator()`, sent in
+pieces of about 64 KB: on PostgreSQL a server-side cursor hands over CSV_CHUNK
+rows at a time, so the memory an export takes does not grow with the rows it
+writes. Answers reuse
 the dashboard's CSV (one row per answer with every dimension frozen at answer
 time), and every export guards cells against formula injection the same way.
 
@@ -194,12 +195,20 @@ def lines(
         )
 
 
+def pieces(
+    columns: list[str],
+    rows: Iterator[dict[str, Any]],
+    to_cells: Callable[[dict[str, Any]], list[object]],
+) -> Iterator[str]:
+    return answers_export.in_pieces(lines(columns, rows, to_cells))
+
+
 def customer_lines(customers: QuerySet[Customer]) -> Iterator[str]:
-    return lines(CUSTOMER_COLUMNS, customer_rows(customers), customer_row)
+    return pieces(CUSTOMER_COLUMNS, customer_rows(customers), customer_row)
 
 
 def case_lines(cases: QuerySet[Case]) -> Iterator[str]:
-    return lines(CASE_COLUMNS, case_rows(cases), case_row)
+    return pieces(CASE_COLUMNS, case_rows(cases), case_row)
 
 
 def response_lines(responses: QuerySet[SurveyResponse]) -> Iterator[str]:

@@ -3,18 +3,19 @@
 Import in three steps on one page: upload the file; map each column to a
 field (prefilled from the header's names); preview (a dry run: counts, errors
 and the first rows) as often as needed, then import. The uploaded file waits
-between the steps in a private temporary directory, under a random name that
-only the uploader's session knows; it is deleted once imported, and files
-left behind are deleted after a day.
+between the steps in a private folder (`imports.uploads`), under a random
+name that only the uploader's session knows; it is deleted once imported, and
+files left behind are deleted after a day. The import itself runs inside the
+request: a file too large for the server's timeout goes through
+`manage.py import_csv`.
 """
 
 import secrets
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 from django import forms
+from django.conf import settings as django_settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
@@ -22,6 +23,7 @@ from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -29,23 +31,23 @@ from django.utils.translation import gettext_lazy
 
 from customers.models import Customer, Interaction
 from feedback.models import Case
-from imports import exports, services
+from imports import exports, services, uploads
 from imports.reading import CsvFile, UnreadableFileError
 from surveys.models import SurveyResponse
 
 SESSION_KEY = "imports_uploads"
-STALE_SECONDS = 24 * 3600
 ERRORS_SHOWN = 500
 KINDS: dict[str, dict[str, Any]] = {
     "customers": {
         "model": Customer,
-        "permission": "customers.add_customer",
+        # An import merges into existing customers: it adds and changes them.
+        "permissions": ("customers.add_customer", "customers.change_customer"),
         "fields": services.CUSTOMER_FIELDS,
         "run": services.import_customers,
     },
     "interactions": {
         "model": Interaction,
-        "permission": "customers.add_interaction",
+        "permissions": ("customers.add_interaction",),
         "fields": services.INTERACTION_FIELDS,
         "run": services.import_interactions,
     },
@@ -66,23 +68,24 @@ class UploadForm(forms.Form):
         ),
     )
 
-
-def upload_dir() -> Path:
-    path = Path(tempfile.gettempdir()) / "touchloop-imports"
-    path.mkdir(mode=0o700, exist_ok=True)
-    return path
-
-
-def remove_stale_uploads(now: float) -> None:
-    for path in upload_dir().glob("*.*"):
-        if now - path.stat().st_mtime > STALE_SECONDS:
-            path.unlink(missing_ok=True)
+    def clean_file(self) -> Any:
+        file = self.cleaned_data["file"]
+        limit = django_settings.IMPORT_MAX_BYTES
+        if file.size > limit:
+            raise forms.ValidationError(
+                _(
+                    "This file is %(size)s; the admin takes files up to "
+                    "%(limit)s. Import larger files with manage.py import_csv."
+                )
+                % {"size": filesizeformat(file.size), "limit": filesizeformat(limit)}
+            )
+        return file
 
 
 def kind_of(request: HttpRequest, kind: str) -> dict[str, Any]:
     if kind not in KINDS:
         raise Http404
-    if not request.user.has_perm(KINDS[kind]["permission"]):
+    if not request.user.has_perms(KINDS[kind]["permissions"]):
         raise PermissionDenied
     return KINDS[kind]
 
@@ -91,7 +94,7 @@ def stored_upload(request: HttpRequest, kind: str, token: str) -> Path:
     """The file this session uploaded under `token`; 404 for anyone else's."""
     if request.session.get(SESSION_KEY, {}).get(token) != kind:
         raise Http404
-    path = upload_dir() / f"{token}.csv"
+    path = uploads.upload_dir() / f"{token}.csv"
     if not path.exists():
         raise Http404
     return path
@@ -118,31 +121,18 @@ def upload(request: HttpRequest, kind: str) -> HttpResponse:
     kind_of(request, kind)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        remove_stale_uploads(time.time())
+        uploads.remove_stale()
         token = secrets.token_urlsafe(18)
         # Copied chunk by chunk: Django has already put a large upload in a
         # temporary file, and this one outlives the request.
-        with open(upload_dir() / f"{token}.csv", "wb") as stored:
-            for chunk in form.cleaned_data["file"].chunks():
-                stored.write(chunk)
-        uploads = request.session.get(SESSION_KEY, {})
-        uploads[token] = kind
-        request.session[SESSION_KEY] = uploads
+        uploads.store(token, form.cleaned_data["file"].chunks())
+        tokens = request.session.get(SESSION_KEY, {})
+        tokens[token] = kind
+        request.session[SESSION_KEY] = tokens
         return redirect("imports:map", kind=kind, token=token)
     return page(
         request, kind, _("Import %(kind)s from CSV") % {"kind": kind}, form=form
     )
-
-
-def claim(path: Path) -> Path:
-    """Take the upload for one import: a second click on "Import" (or a second
-    tab) finds no file, and imports nothing twice."""
-    claimed = path.with_suffix(".importing")
-    try:
-        path.rename(claimed)
-    except FileNotFoundError:
-        raise Http404 from None
-    return claimed
 
 
 def mapping_form(header: list[str], fields: list[str], data: Any = None) -> forms.Form:
@@ -183,7 +173,7 @@ def map_columns(request: HttpRequest, kind: str, token: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         is_import = "import" in request.POST
         if is_import:
-            path = claim(path)
+            path = uploads.claim(path)
         try:
             with open(path, "rb") as file:
                 report = settings["run"](

@@ -3,9 +3,11 @@
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -24,8 +26,22 @@ SHOWN: list[Any] = [
 ]
 
 
+class ApiTokenForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = ApiToken
+        fields = ["user", "name", "scope", "expires_at"]
+
+    def clean_expires_at(self) -> Any:
+        # As the API: a token born expired is a mistake, not a credential.
+        expires_at = self.cleaned_data.get("expires_at")
+        if expires_at is not None and expires_at <= timezone.now():
+            raise forms.ValidationError(_("The expiry must be in the future."))
+        return expires_at
+
+
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    form = ApiTokenForm
     list_display = SHOWN
     list_filter = ["scope"]
     list_select_related = ["user"]

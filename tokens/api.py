@@ -30,6 +30,8 @@ class ApiTokenViewSet(
     serializer_class = serializers.ApiTokenSerializer
     # Every user may manage their own tokens: no model permission needed.
     permission_classes = [permissions.IsAuthenticated]
+    # A new key is shown once: an Idempotency-Key would keep it for replays.
+    keeps_answers_for_replay = False
 
     def get_queryset(self) -> QuerySet[ApiToken]:
         tokens = super().get_queryset()

@@ -26,7 +26,6 @@ from webhooks.models import EVENT_TYPES, Delivery, DeliveryAttempt, Subscription
 RECENT_DELIVERIES = 20
 STATE_FIELDS = [
     "owner",
-    "secret",
     "consecutive_failures",
     "last_succeeded_at",
     "disabled_at",
@@ -65,10 +64,22 @@ class SubscriptionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         editable = ["url", "event_types", "is_active"]
-        return editable if obj is None else [*editable, *STATE_FIELDS, "recent"]
+        if obj is None:
+            return editable
+        return [*editable, *self.get_readonly_fields(request, obj)]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return [] if obj is None else [*STATE_FIELDS, "recent"]
+        if obj is None:
+            return []
+        # The secret on its owner's page alone: the owner sets the receiver
+        # up; a manager seeing everyone's subscriptions needs no one's
+        # secret (and can still give one a new secret).
+        secret = "secret" if obj.owner_id == request.user.pk else "secret_hidden"
+        return [STATE_FIELDS[0], secret, *STATE_FIELDS[1:], "recent"]
+
+    @admin.display(description=_("secret"))
+    def secret_hidden(self, obj: Subscription) -> str:
+        return str(_("Shown to the subscription's owner only."))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Subscription]:
         return super().get_queryset(request).filter(services.visible_to(request.user))

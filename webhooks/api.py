@@ -12,7 +12,6 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import BaseSerializer
 
 from crm.api_defaults import IdCursorPagination
 from webhooks import serializers, services
@@ -31,8 +30,19 @@ class SubscriptionViewSet(viewsets.ModelViewSet[Subscription]):
     def get_queryset(self) -> Any:
         return super().get_queryset().filter(services.visible_to(self.request.user))
 
-    def perform_create(self, serializer: BaseSerializer[Subscription]) -> None:
-        serializer.save(owner=self.request.user)
+    @extend_schema(responses={201: serializers.SubscriptionWithSecretSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Create a subscription; the answer holds its secret, shown only here
+        and in the answer of rotate-secret."""
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        subscription = serializer.save(owner=self.request.user)
+        data = serializers.SubscriptionWithSecretSerializer(
+            subscription, context=self.get_serializer_context()
+        ).data
+        return Response(
+            data, status=status.HTTP_201_CREATED, headers=self.get_success_headers(data)
+        )
 
     def perform_destroy(self, instance: Subscription) -> None:
         services.delete_subscription(instance)
@@ -48,10 +58,16 @@ class SubscriptionViewSet(viewsets.ModelViewSet[Subscription]):
         serializer = serializers.DeliverySerializer(delivery)
         return Response(serializer.data, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(request=None, responses=serializers.SubscriptionSerializer)
-    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    @extend_schema(request=None, responses=serializers.SubscriptionWithSecretSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="rotate-secret",
+        serializer_class=serializers.SubscriptionWithSecretSerializer,
+    )
     def rotate_secret(self, request: Request, pk: str | None = None) -> Response:
-        """A new secret, in force at once (for retries of earlier events too)."""
+        """A new secret, in force at once (for retries of earlier events too),
+        shown in this answer only."""
         subscription = services.rotate_secret(self.get_object())
         return Response(self.get_serializer(subscription).data)
 

@@ -2,8 +2,10 @@
 happened (Event, written in the transaction of the change it announces) and
 the outbox of deliveries with their log (Delivery, DeliveryAttempt)."""
 
+import ipaddress
 import secrets
 import uuid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -50,6 +52,47 @@ def validate_event_types(value: object) -> None:
         raise ValidationError(_("Name each event type once."), code="duplicate")
 
 
+def is_public_address(address: str) -> bool:
+    """False for loopback, private, link-local, multicast, reserved and
+    unspecified addresses (and IPv4 ones mapped into IPv6): a webhook must
+    not reach the cloud's metadata service or a database next door."""
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not (
+        ip.is_loopback
+        or ip.is_private
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+    )
+
+
+def validate_public_url(value: str) -> None:
+    """At save, what can be told without DNS: a literal private IP or
+    localhost. A name resolving to one is refused when sending."""
+    if settings.WEBHOOK_ALLOW_PRIVATE_URLS:
+        return
+    try:
+        host = (urlsplit(value).hostname or "").rstrip(".").lower()
+    except ValueError:
+        return  # the URLValidator says what is wrong
+    if host == "localhost" or host.endswith(".localhost"):
+        refused = True
+    else:
+        try:
+            refused = not is_public_address(host)
+        except ValueError:
+            refused = False  # a name, not an address
+    if refused:
+        raise ValidationError(
+            _("Webhooks cannot be sent to %(host)s: it is a local or private address.")
+            % {"host": host},
+            code="private_address",
+        )
+
+
 class Subscription(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -60,7 +103,7 @@ class Subscription(models.Model):
     url = models.CharField(
         _("URL"),
         max_length=URL_MAX_LENGTH,
-        validators=[URLValidator(schemes=["http", "https"])],
+        validators=[URLValidator(schemes=["http", "https"]), validate_public_url],
         help_text=_("Where events are POSTed: an http or https URL."),
     )
     event_types = models.JSONField(
@@ -145,6 +188,9 @@ class Delivery(models.Model):
         _("next attempt at"), null=True, blank=True, default=timezone.now
     )
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    # When a task was last asked for it, until a worker claims it: the sweep
+    # asks again only once that is a lease old (the task message was lost).
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(
         _("last status code"), null=True, blank=True
     )

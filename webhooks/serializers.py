@@ -1,5 +1,6 @@
 """The webhooks API's representations. Writes go through `webhooks.services`."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -29,10 +30,11 @@ class SubscriptionSerializer(ModelSerializer[Subscription]):
 
     class Meta:
         model = Subscription
-        fields = ["id", "owner", "url", "event_types", "secret", "is_active", *STATE]
-        # The owner is the requester; the secret is generated, and rotated
-        # with POST …/rotate-secret/.
-        read_only_fields = ["owner", "secret", *STATE]
+        # No secret: it is shown once, in the answers of create and
+        # rotate-secret (SubscriptionWithSecretSerializer), never in a GET.
+        fields = ["id", "owner", "url", "event_types", "is_active", *STATE]
+        # The owner is the requester.
+        read_only_fields = ["owner", *STATE]
         extra_kwargs = {
             "url": {"help_text": "Where events are POSTed: an http or https URL."},
             "is_active": {
@@ -40,6 +42,13 @@ class SubscriptionSerializer(ModelSerializer[Subscription]):
                 "its failure count afresh."
             },
         }
+
+    def to_internal_value(self, data: Any) -> Any:
+        # The secret is generated: one a client sends (say, echoing the
+        # answer of create) is ignored, as the other read-only fields are.
+        if isinstance(data, Mapping) and "secret" in data:
+            data = {name: value for name, value in data.items() if name != "secret"}
+        return super().to_internal_value(data)
 
     def validate_event_types(self, value: list[str]) -> list[str]:
         if len(set(value)) != len(value):
@@ -55,6 +64,23 @@ class SubscriptionSerializer(ModelSerializer[Subscription]):
         self, instance: Subscription, validated_data: dict[str, Any]
     ) -> Subscription:
         return services.update_subscription(instance, **validated_data)
+
+
+class SubscriptionWithSecretSerializer(SubscriptionSerializer):
+    """A subscription just created or given a new secret: the one time its
+    secret is shown. It is generated; a secret sent by the client is
+    ignored."""
+
+    class Meta(SubscriptionSerializer.Meta):
+        fields = [*SubscriptionSerializer.Meta.fields, "secret"]
+        read_only_fields = [*SubscriptionSerializer.Meta.read_only_fields, "secret"]
+        extra_kwargs = {
+            **SubscriptionSerializer.Meta.extra_kwargs,
+            "secret": {
+                "help_text": "Signs every request. Shown only now: keep it; "
+                "POST …/rotate-secret/ makes a new one."
+            },
+        }
 
 
 class DeliveryAttemptSerializer(ModelSerializer[DeliveryAttempt]):

@@ -10,11 +10,17 @@ written.
 
 Delivery. `deliver` claims its row with a conditional UPDATE that moves
 `next_attempt_at` a lease ahead (a dead worker's claim runs out by itself),
-then POSTs outside any transaction, with a short timeout and no redirects
-followed. A 2xx answer is a success; anything else is retried with
-exponential backoff (the survey mail's: doubling from a minute, at most an
-hour) until WEBHOOK_RETRY_HOURS after the event, then the delivery is failed.
-Beat runs `queue_due` every minute for retries and lost task messages. A
+then POSTs outside any transaction, within WEBHOOK_TIMEOUT_SECONDS in all,
+with no redirects followed, to an address resolved and checked just before
+(no loopback, private or link-local address unless
+WEBHOOK_ALLOW_PRIVATE_URLS): the connection goes to the checked address, so
+a second DNS answer cannot switch it. Only our own short error is kept
+("HTTP 500", "timed out"), never the receiver's body. A 2xx answer is a
+success; anything else is retried with exponential backoff (the survey
+mail's: doubling from a minute, at most an hour) until WEBHOOK_RETRY_HOURS
+after the event, then the delivery is failed.
+Beat runs `queue_due` every minute for retries and lost task messages (a
+delivery asked for is asked again only once `queued_at` is a lease old). A
 worker that dies after the receiver got the POST but before the success was
 written causes one duplicate: receivers tell them apart by the event id.
 
@@ -37,16 +43,19 @@ minutes, and a receiver that is down a day yet gets few events fails rarely.
 
 import hashlib
 import hmac
+import http.client
+import io
 import json
 import logging
 import smtplib
+import socket
+import ssl
 import time as clock
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -67,15 +76,22 @@ from surveys.models import Invitation, SurveyResponse
 from surveys.serializers import InvitationSerializer, SurveyResponseSerializer
 from surveys.services import sending
 from webhooks import tasks
-from webhooks.models import PING, Delivery, DeliveryAttempt, Event, Subscription
+from webhooks.models import (
+    PING,
+    Delivery,
+    DeliveryAttempt,
+    Event,
+    Subscription,
+    is_public_address,
+)
 
 logger = logging.getLogger(__name__)
 Status = Delivery.Status
 
 SIGNATURE_HEADER = "Touchloop-Signature"
 SIGNATURE_TOLERANCE = timedelta(minutes=5)
-# What is kept of a receiver's answer or an error: enough to see what went
-# wrong, not a page of someone else's HTML.
+# The longest error kept. Errors are ours ("HTTP 500", "timed out"): the
+# receiver's body is never stored, it may hold anything.
 MAX_ERROR_LENGTH = 300
 CASE_EVENT_TYPES = {
     CaseEvent.Kind.OPENED: "case.opened",
@@ -161,9 +177,9 @@ def emit(
     if subscriptions is None:
         subscriptions = [
             subscription
-            for subscription in Subscription.objects.filter(is_active=True).only(
-                "id", "event_types"
-            )
+            for subscription in Subscription.objects.filter(
+                is_active=True, owner__is_active=True
+            ).only("id", "event_types")
             # In Python, not with `event_types__contains`: SQLite has no JSON
             # containment, and the subscriptions are a handful.
             if event_type in subscription.event_types
@@ -174,7 +190,9 @@ def emit(
     now = timezone.now()
     event = Event.objects.create(type=event_type, created_at=now, payload=data())
     deliveries = Delivery.objects.bulk_create(
-        Delivery(subscription=subscription, event=event, next_attempt_at=now)
+        Delivery(
+            subscription=subscription, event=event, next_attempt_at=now, queued_at=now
+        )
         for subscription in subscriptions
     )
     for delivery in deliveries:
@@ -276,19 +294,104 @@ def verify_signature(header: str, *, secret: str, body: bytes, now: datetime) ->
         return False
     if abs(now.timestamp() - timestamp) > SIGNATURE_TOLERANCE.total_seconds():
         return False
-    expected = signature(secret, timestamp=timestamp, body=body)
-    return hmac.compare_digest(expected, f"t={timestamp},v1={parts.get('v1', '')}")
+    expected = signature(secret, timestamp=timestamp, body=body).encode()
+    # Bytes: compare_digest refuses a str with non-ASCII characters.
+    given = f"t={timestamp},v1={parts.get('v1', '')}".encode()
+    return hmac.compare_digest(expected, given)
 
 
-class NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A 3xx is the receiver's answer, not an address to follow: following
-    could send the signed event to a host nobody subscribed."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
+class PrivateAddressError(Exception):
+    """The URL's host resolves to an address webhooks may not reach."""
 
 
-OPENER = urllib.request.build_opener(NoRedirects)
+AddressInfo = tuple[Any, ...]  # one answer of socket.getaddrinfo
+
+
+def checked_address(host: str, port: int) -> AddressInfo:
+    """Resolve the host and return the address to connect to; refuse the
+    host when any of its addresses is local or private (unless
+    WEBHOOK_ALLOW_PRIVATE_URLS). The connection goes to this address, not to
+    the name: a second lookup could answer otherwise (DNS rebinding)."""
+    found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    if not settings.WEBHOOK_ALLOW_PRIVATE_URLS:
+        for *_, sockaddr in found:
+            if not is_public_address(str(sockaddr[0])):
+                raise PrivateAddressError(
+                    f"refused: {host} is a local or private address"
+                )
+    return found[0]
+
+
+def connect_to(address: AddressInfo, timeout: float | None) -> socket.socket:
+    """A socket connected to the address itself: no second lookup."""
+    family, kind, protocol, _, sockaddr = address
+    sock = socket.socket(family, kind, protocol)
+    try:
+        sock.settimeout(timeout)
+        sock.connect(sockaddr)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+class PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to a checked address; the Host header keeps the name."""
+
+    def __init__(
+        self, host: str, port: int, *, address: AddressInfo, timeout: float
+    ) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self.address = address
+
+    def connect(self) -> None:
+        self.sock = connect_to(self.address, self.timeout)
+
+
+class PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """Connects to a checked address; SNI and the certificate check use the
+    name of the URL, as for any https request."""
+
+    def __init__(
+        self, host: str, port: int, *, address: AddressInfo, timeout: float
+    ) -> None:
+        self.tls = ssl.create_default_context()
+        super().__init__(host, port, timeout=timeout, context=self.tls)
+        self.address = address
+
+    def connect(self) -> None:
+        sock = connect_to(self.address, self.timeout)
+        self.sock = self.tls.wrap_socket(sock, server_hostname=self.host)
+
+
+class DeadlineReader(io.RawIOBase):
+    """The socket as the response reads it, each read given only what is
+    left of the delivery's time: a receiver dripping its headers a byte at a
+    time cannot hold a worker past the deadline (the socket's timeout alone
+    is per read)."""
+
+    def __init__(self, sock: socket.socket, deadline: float):
+        self.sock, self.deadline = sock, deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        left = self.deadline - clock.monotonic()
+        if left <= 0:
+            raise TimeoutError("timed out")
+        self.sock.settimeout(left)
+        return self.sock.recv_into(buffer)
+
+
+def response_class(deadline: float) -> Callable[..., http.client.HTTPResponse]:
+    def response(sock: socket.socket, **kwargs: Any) -> http.client.HTTPResponse:
+        reply = http.client.HTTPResponse(sock, **kwargs)
+        reply.fp.close()
+        reply.fp = io.BufferedReader(DeadlineReader(sock, deadline))
+        return reply
+
+    return response
 
 
 @dataclass
@@ -303,46 +406,67 @@ class Outcome:
 
 
 def post(subscription: Subscription, event: Event, *, now: datetime) -> Outcome:
+    """POST the event; the outcome keeps the status code, the time taken and
+    an error of ours, never the receiver's body. No redirect is followed (a
+    3xx is an answer: following could send the event to a host nobody
+    subscribed)."""
     body = body_of(event)
-    # The URL is http(s): the model's validator refuses any other scheme.
-    request = urllib.request.Request(  # noqa: S310
-        subscription.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "Touchloop-Webhooks/1",
-            "Touchloop-Event-Id": str(event.id),
-            "Touchloop-Event-Type": event.type,
-            SIGNATURE_HEADER: signature(
-                subscription.secret, timestamp=int(now.timestamp()), body=body
-            ),
-        },
-    )
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Touchloop-Webhooks/1",
+        "Touchloop-Event-Id": str(event.id),
+        "Touchloop-Event-Type": event.type,
+        SIGNATURE_HEADER: signature(
+            subscription.secret, timestamp=int(now.timestamp()), body=body
+        ),
+    }
     started = clock.monotonic()
+    deadline = started + settings.WEBHOOK_TIMEOUT_SECONDS
     status_code, error = None, ""
     try:
-        with OPENER.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as reply:
-            status_code = reply.status
-    except urllib.error.HTTPError as reply:
-        status_code = reply.code
-        error = f"HTTP {reply.code}: {read_quietly(reply)}"
-    except (OSError, ValueError) as failure:
-        # Refused, reset, timed out, a name that does not resolve, a bad URL.
-        error = f"{type(failure).__name__}: {failure}"
+        status_code = send(subscription.url, body, headers, deadline=deadline)
+    except PrivateAddressError as refusal:
+        error = str(refusal)
+    except socket.gaierror:
+        error = "host not found"
+    except TimeoutError:
+        error = "timed out"
+    except ConnectionRefusedError:
+        error = "connection refused"
+    except ConnectionResetError:
+        error = "connection reset"
+    except ssl.SSLCertVerificationError:
+        error = "TLS certificate not valid"
+    except ssl.SSLError:
+        error = "TLS error"
+    except http.client.HTTPException:
+        error = "not a valid HTTP response"
+    except (OSError, ValueError):
+        error = "connection failed"
     elapsed = round((clock.monotonic() - started) * 1000)
-    if status_code is not None and not 200 <= status_code < 300 and not error:
+    if status_code is not None and not 200 <= status_code < 300:
         error = f"HTTP {status_code}"
     return Outcome(status_code, elapsed, error[:MAX_ERROR_LENGTH])
 
 
-def read_quietly(reply: urllib.error.HTTPError) -> str:
+def send(url: str, body: bytes, headers: dict[str, str], *, deadline: float) -> int:
+    """The status code of a POST to the URL (http or https: the model's
+    validator refuses any other scheme). The body of the answer is not read."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    https = parts.scheme == "https"
+    port = parts.port or (443 if https else 80)
+    address = checked_address(host, port)
+    connection_class = PinnedHTTPSConnection if https else PinnedHTTPConnection
+    left = max(deadline - clock.monotonic(), 0.001)
+    connection = connection_class(host, port, address=address, timeout=left)
+    connection.response_class = response_class(deadline)  # type: ignore[assignment]
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
-        return reply.read(MAX_ERROR_LENGTH).decode("utf-8", "replace")
-    except OSError:
-        return ""
+        connection.request("POST", path, body=body, headers=headers)
+        return connection.getresponse().status
     finally:
-        reply.close()
+        connection.close()
 
 
 # Delivery
@@ -353,9 +477,10 @@ def deadline_of(event: Event) -> datetime:
 
 
 def queue_due(*, now: datetime, limit: int = 1000) -> int:
-    """Ask for delivery of what is due: a retry, a dead worker's claim, a lost
-    task message. A delivery still pending past its event's deadline (its
-    last claim died with a worker) is failed."""
+    """Ask for delivery of what is due: a retry, a dead worker's claim, a task
+    message lost (asked for over a lease ago and still not claimed). A
+    delivery still pending past its event's deadline (its last claim died
+    with a worker) is failed."""
     pending = Delivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)
     late = timedelta(hours=settings.WEBHOOK_RETRY_HOURS)
     pending.filter(event__created_at__lte=now - late).update(
@@ -365,7 +490,11 @@ def queue_due(*, now: datetime, limit: int = 1000) -> int:
         last_error=_("Given up %(hours)s hours after the event.")
         % {"hours": settings.WEBHOOK_RETRY_HOURS},
     )
-    ids = list(pending.order_by("next_attempt_at").values_list("id", flat=True)[:limit])
+    # Not those asked for within the lease: their task is still in the queue.
+    lost = now - timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
+    due = pending.filter(Q(queued_at=None) | Q(queued_at__lte=lost))
+    ids = list(due.order_by("next_attempt_at").values_list("id", flat=True)[:limit])
+    Delivery.objects.filter(id__in=ids).update(queued_at=now)
     for delivery_id in ids:
         tasks.deliver_webhook_task.delay(delivery_id)
     return len(ids)
@@ -395,20 +524,30 @@ def deliver(delivery_id: int, *, now: datetime) -> str:
     lease = timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
     claimed = Delivery.objects.filter(
         id=delivery_id, status=Status.PENDING, next_attempt_at__lte=now
-    ).update(next_attempt_at=now + lease, claimed_at=now, attempts=F("attempts") + 1)
+    ).update(
+        next_attempt_at=now + lease,
+        claimed_at=now,
+        queued_at=None,
+        attempts=F("attempts") + 1,
+    )
     if not claimed:
         return "not due"
-    delivery = Delivery.objects.select_related("subscription", "event").get(
+    delivery = Delivery.objects.select_related("subscription__owner", "event").get(
         id=delivery_id
     )
     subscription, event = delivery.subscription, delivery.event
-    if not subscription.is_active and event.type != PING:
+    refusal = ""
+    if not subscription.owner.is_active:
+        refusal = _("The subscription's owner is inactive.")
+    elif not subscription.is_active and event.type != PING:
+        refusal = _("The subscription is inactive.")
+    if refusal:
         Delivery.objects.filter(id=delivery_id).update(
             status=Status.FAILED,
             next_attempt_at=None,
             claimed_at=None,
             attempts=F("attempts") - 1,
-            last_error=_("The subscription is inactive."),
+            last_error=refusal,
         )
         return "inactive"
     # Outside any transaction: the receiver may take seconds to answer.

@@ -32,6 +32,12 @@ def test_support_logs_interactions_views_surveys_and_opens_cases():
         "feedback.view_caseevent",
         "feedback.view_rootcause",
         "feedback.view_holiday",
+        # Their own webhook subscriptions, and the delivery log.
+        "webhooks.view_subscription",
+        "webhooks.add_subscription",
+        "webhooks.change_subscription",
+        "webhooks.delete_subscription",
+        "webhooks.view_delivery",
     }
 
 
@@ -56,4 +62,13 @@ def test_manager_may_do_everything_in_the_three_apps():
         for action in ["view", "add", "change", "delete"]
     }
 
-    assert codenames("Manager") == expected
+    webhooks = {
+        "webhooks.view_subscription",
+        "webhooks.add_subscription",
+        "webhooks.change_subscription",
+        "webhooks.delete_subscription",
+        "webhooks.manage_any_subscription",
+        "webhooks.view_delivery",
+    }
+
+    assert codenames("Manager") == expected | webhooks

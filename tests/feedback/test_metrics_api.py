@@ -152,6 +152,7 @@ def test_the_nps_trend_has_every_week_with_its_figures_worked_out_by_hand(
         "from": "2026-11-16",
         "to": "2026-11-29",
         "mode": "all",
+        "by": None,
         "results": [
             period(
                 "2026-11-16",
@@ -1328,7 +1329,7 @@ def test_the_schema_documents_the_metrics_endpoints_and_their_parameters():
     }
     for endpoint in ENDPOINTS:
         responses = paths[f"{METRICS}{endpoint}/"]["get"]["responses"]
-        assert sorted(responses) == ["200", "400", "401", "403"]
+        assert sorted(responses) == ["200", "400", "401", "403", "406", "429"]
     components = schema["components"]["schemas"]
     assert list(components["MetricsPeriod"]["properties"]) == [
         "period",
@@ -1360,7 +1361,7 @@ def test_the_schema_documents_the_metrics_endpoints_and_their_parameters():
             "MetricsLoop",
         ]
     } == {
-        "MetricsTrend": ["kind", "interval", *about, "results"],
+        "MetricsTrend": ["kind", "interval", *about, "by", "results"],
         "MetricsTrendByGroup": ["kind", "interval", *about, "by", "limit", "results"],
         "MetricsBreakdown": ["kind", *about, "by", "limit", "results"],
         "MetricsFunnel": [

@@ -27,6 +27,7 @@ from tests.factories import (
     SurveyFactory,
     UserFactory,
 )
+from tokens.models import ApiToken
 
 pytestmark = pytest.mark.django_db
 
@@ -399,7 +400,9 @@ def test_a_large_upload_is_hashed_and_still_read_by_the_view(settings, rf):
 # Concurrent requests
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: the flush after the test must not take the roles and
+# root causes that migrations made from the tests that run later.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_requests_with_one_key_create_one_interaction():
     if connection.vendor != "postgresql":
         pytest.skip("concurrent writers need PostgreSQL")
@@ -496,3 +499,19 @@ def test_the_schema_documents_the_header_on_every_post(manager):
         "type": "string",
         "enum": ["true"],
     }
+
+
+def test_a_new_api_key_is_never_kept_for_a_replay(manager):
+    client = signed_in(manager)
+
+    response = client.post(
+        "/api/v1/tokens/",
+        {"name": "sync", "scope": "read"},
+        format="json",
+        headers={"Idempotency-Key": "token-1"},
+    )
+
+    assert response.status_code == 400
+    assert "shown once" in response.json()["detail"]
+    assert IdempotencyKey.objects.count() == 0
+    assert ApiToken.objects.count() == 0

@@ -1,12 +1,18 @@
 import csv
 import io
+import os
 import re
+import time
 
 import pytest
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from customers.models import Customer, Interaction
+from imports import uploads
 from tests.factories import CaseFactory, CustomerFactory, UserFactory
+from tests.imports.conftest import user_with
 
 pytestmark = pytest.mark.django_db
 
@@ -186,3 +192,81 @@ def test_a_mapping_without_a_key_field_is_refused_and_the_file_kept(client, supp
     assert "Map a column to name, email or external_id." in page.content.decode()
     assert Customer.objects.count() == 0
     assert client.get(map_url).status_code == 200
+
+
+def test_staff_who_may_add_but_not_change_customers_may_not_import_them(client):
+    ada = CustomerFactory.create(name="Ada", email="ada@example.com")
+    client.force_login(user_with("add_customer", "view_customer"))
+
+    response = upload(client, "customers", b"name,email\nAda L,ada@example.com\n")
+
+    assert response.status_code == 403
+    ada.refresh_from_db()
+    assert (ada.name, Customer.objects.count()) == ("Ada", 1)
+    assert list((settings.VAR_DIR / "imports").glob("*")) == []
+
+
+def test_a_file_over_the_size_limit_is_refused_with_a_clear_message(
+    client, support, settings
+):
+    settings.IMPORT_MAX_BYTES = 20
+    client.force_login(support)
+
+    response = upload(client, "customers", b"name,email\nAda,ada@example.com\n")
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "file": [
+            "This file is 31\xa0bytes; the admin takes files up to 20\xa0bytes. "
+            "Import larger files with manage.py import_csv."
+        ]
+    }
+    assert list((settings.VAR_DIR / "imports").glob("*")) == []
+
+
+def test_an_upload_waits_in_a_private_folder_readable_by_this_user_only(
+    client, support, settings
+):
+    client.force_login(support)
+
+    upload(client, "customers", b"name\nAda\n")
+
+    folder = settings.VAR_DIR / "imports"
+    (stored,) = folder.glob("*.csv")
+    assert (folder.stat().st_mode & 0o777, stored.stat().st_mode & 0o777) == (
+        0o700,
+        0o600,
+    )
+
+
+def test_a_folder_others_can_read_is_refused(settings):
+    folder = settings.VAR_DIR / "imports"
+    folder.mkdir(mode=0o750)
+    folder.chmod(0o750)
+
+    with pytest.raises(ImproperlyConfigured):
+        uploads.upload_dir()
+
+
+def test_an_existing_file_is_never_overwritten(settings):
+    uploads.store("token", [b"first"])
+
+    with pytest.raises(FileExistsError):
+        uploads.store("token", [b"second"])
+
+    assert (settings.VAR_DIR / "imports" / "token.csv").read_bytes() == b"first"
+
+
+def test_stale_uploads_are_removed_and_a_vanished_one_is_skipped(settings):
+    folder = uploads.upload_dir()
+    old = uploads.store("old", [b"name\n"])
+    fresh = uploads.store("fresh", [b"name\n"])
+    day_ago = time.time() - uploads.STALE_SECONDS - 60
+    os.utime(old, (day_ago, day_ago))
+    # Listed, then gone before its stat: another request imported it.
+    (folder / "gone.csv").symlink_to(folder / "nowhere.csv")
+
+    uploads.remove_stale()
+
+    assert sorted(path.name for path in folder.iterdir()) == ["fresh.csv", "gone.csv"]
+    assert fresh.exists()

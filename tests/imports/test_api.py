@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 
 from customers.models import Customer, Interaction
 from tests.factories import CustomerFactory
+from tests.imports.conftest import user_with
 
 pytestmark = pytest.mark.django_db
 
@@ -162,3 +163,53 @@ def test_a_ten_megabyte_upload_is_accepted(support):
 
     assert response.status_code == 200
     assert (response.json()["rows"], response.json()["created"]) == (n, n)
+
+
+def test_a_customer_import_needs_the_change_permission_as_well_as_add():
+    ada = CustomerFactory.create(name="Ada", email="ada@example.com")
+    adder = user_with("add_customer", "view_customer")
+
+    response = client_for(adder).post(
+        CUSTOMERS,
+        {"file": upload(b"name,email\nAda Lovelace,ada@example.com\nBob,b@x.org\n")},
+        format="multipart",
+    )
+
+    assert response.status_code == 403
+    ada.refresh_from_db()
+    assert (ada.name, Customer.objects.count()) == ("Ada", 1)
+
+
+def test_an_interaction_import_needs_only_add_interaction():
+    CustomerFactory.create(email="ada@example.com")
+    logger = user_with("add_interaction")
+
+    response = client_for(logger).post(
+        INTERACTIONS,
+        {
+            "file": upload(
+                b"customer_email,channel,occurred_at\nada@example.com,phone,2024-01-01\n"
+            )
+        },
+        format="multipart",
+    )
+
+    assert response.status_code == 201
+    assert Interaction.objects.get().logged_by_id == logger.pk
+
+
+def test_a_file_over_the_size_limit_is_a_413_and_imports_nothing(support, settings):
+    settings.IMPORT_MAX_BYTES = 20
+
+    response = client_for(support).post(
+        CUSTOMERS,
+        {"file": upload(b"name,email\nAda,ada@example.com\n")},
+        format="multipart",
+    )
+
+    assert response.status_code == 413
+    assert response.json() == {
+        "detail": "The file is 31 bytes; the API takes files up to 20 bytes "
+        "(IMPORT_MAX_BYTES). Import larger files with manage.py import_csv."
+    }
+    assert Customer.objects.count() == 0

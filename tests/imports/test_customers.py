@@ -6,7 +6,7 @@ from django.db import connection
 from django.utils import timezone
 
 from customers.models import Customer
-from imports import services
+from imports import pipeline, services
 from imports.reading import Record
 from tests.factories import CompanyFactory, CustomerFactory
 from tests.imports.conftest import csv_bytes
@@ -176,7 +176,7 @@ def test_duplicates_within_the_file_merge_into_one_customer():
 
 
 def test_duplicates_merge_across_chunks(monkeypatch):
-    monkeypatch.setattr(services, "CHUNK", 2)
+    monkeypatch.setattr(pipeline, "CHUNK", 2)
     text = "name,email\nA,a@example.com\nB,b@example.com\nA2,A@example.com\n"
 
     report = import_customers(text)
@@ -311,7 +311,9 @@ def test_a_ten_megabyte_file_is_imported_in_chunks(django_assert_max_num_queries
     assert Customer.objects.count() == n
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: the flush after the test must not take the roles and
+# root causes that migrations made from the tests that run later.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_row_lost_to_a_concurrent_save_is_merged_on_the_retry(monkeypatch):
     importer = services.CustomerImport(
         columns={"name": "name", "email": "email"}, dry_run=False

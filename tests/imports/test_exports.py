@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from customers.models import Customer
+from feedback.views import export as answers_export
 from feedback.views.export import CSV_COLUMNS
 from imports import exports, services
 from tests.factories import (
@@ -29,7 +30,7 @@ def client_for(user) -> APIClient:
 
 def rows_of(response) -> list[list[str]]:
     assert isinstance(response, StreamingHttpResponse)
-    text = b"".join(response.streaming_content).decode("utf-8")
+    text = response.getvalue().decode("utf-8")
     return list(csv.reader(io.StringIO(text)))
 
 
@@ -83,7 +84,8 @@ def test_customers_export_streams_one_row_per_customer(support):
 def test_an_exported_file_imports_back_unchanged_chinese_names_included(support):
     CustomerFactory.create(name="李雷", email="li@example.com", external_id="li")
     response = client_for(support).get("/api/v1/exports/customers/")
-    data = b"".join(response.streaming_content)
+    assert isinstance(response, StreamingHttpResponse)
+    data = response.getvalue()
 
     report = services.import_customers(
         io.BytesIO(data),
@@ -188,3 +190,49 @@ def test_the_export_takes_as_many_queries_for_fifty_rows_as_for_five(support):
         counts.append(len(queries))
 
     assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize("name", ["customers", "responses", "cases"])
+@pytest.mark.parametrize("who", ["support", "outsider", "anonymous"])
+def test_options_and_trace_on_an_export_never_fail(name, who, request):
+    client = APIClient()
+    if who != "anonymous":
+        client.force_login(request.getfixturevalue(who))
+    url = f"/api/v1/exports/{name}/"
+
+    options = client.options(url)
+    trace = client.generic("TRACE", url)
+
+    signed_in = who != "anonymous"
+    assert (options.status_code, trace.status_code) == (
+        (200, 405) if signed_in else (401, 401)
+    )
+
+
+def test_the_export_honours_search(support):
+    CustomerFactory.create(name="Ada Lovelace", email="ada@example.com")
+    CustomerFactory.create(name="Bob", email="bob@example.com")
+
+    response = client_for(support).get(
+        "/api/v1/exports/customers/", {"search": "lovelace"}
+    )
+
+    assert [row[1] for row in rows_of(response)[1:]] == ["Ada Lovelace"]
+
+
+def test_a_small_export_is_sent_in_one_piece(support):
+    CustomerFactory.create_batch(3)
+
+    response = client_for(support).get("/api/v1/exports/customers/")
+
+    assert isinstance(response, StreamingHttpResponse)
+    assert len(list(response.streaming_content)) == 1
+
+
+def test_lines_are_sent_in_pieces_of_about_64_kilobytes():
+    lines = [f"{n:09d}\n" for n in range(20_000)]  # 10 characters each
+
+    pieces = list(answers_export.in_pieces(iter(lines)))
+
+    assert [len(piece) for piece in pieces] == [65_540, 65_540, 65_540, 3_380]
+    assert "".join(pieces) == "".join(lines)

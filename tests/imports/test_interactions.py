@@ -5,7 +5,12 @@ import pytest
 from customers.models import Interaction
 from imports import services
 from surveys.models import Invitation
-from tests.factories import CustomerFactory, SurveyFactory, TouchpointFactory
+from tests.factories import (
+    CustomerFactory,
+    SurveyFactory,
+    TouchpointFactory,
+    UserFactory,
+)
 from tests.imports.conftest import csv_bytes
 
 pytestmark = pytest.mark.django_db
@@ -118,7 +123,7 @@ def test_bad_rows_are_listed_and_good_ones_imported():
         ),
         (9, "occurred_at", "When did it happen? This field is required."),
         (10, "channel", "A channel is required (or a touchpoint)."),
-        (11, "logged_by", "No user is called 'ghost'."),
+        (11, "logged_by", "No staff user is called 'ghost'."),
     ]
     assert Interaction.objects.count() == 1
 
@@ -133,3 +138,29 @@ def test_a_dry_run_writes_no_interaction():
 
     assert (report.dry_run, report.created) == (True, 1)
     assert Interaction.objects.count() == 0
+
+
+def test_logged_by_names_only_an_active_staff_user_and_defaults_to_the_importer(
+    support, outsider
+):
+    CustomerFactory.create(email="a@example.com")
+    UserFactory.create(username="gone", groups=["Support"], is_active=False)
+    text = (
+        "customer_email,channel,occurred_at,logged_by\n"
+        "a@example.com,phone,2024-01-01,olly-outsider\n"
+        "a@example.com,phone,2024-01-02,gone\n"
+        "a@example.com,phone,2024-01-03,sam-support\n"
+        "a@example.com,phone,2024-01-04,\n"
+    )
+
+    report = import_interactions(text, dry_run=False, user=support)
+
+    assert [(error.line, error.message) for error in report.errors] == [
+        (2, "No staff user is called 'olly-outsider'."),
+        (3, "No staff user is called 'gone'."),
+    ]
+    assert list(
+        Interaction.objects.order_by("occurred_at").values_list(
+            "logged_by_id", flat=True
+        )
+    ) == [support.pk, support.pk]

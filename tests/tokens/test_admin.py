@@ -165,3 +165,21 @@ def test_nobody_deletes_a_token(client, boss):
 
     assert response.status_code == 403
     assert ApiToken.objects.filter(pk=token.pk).exists()
+
+
+def test_the_admin_refuses_a_token_that_has_already_expired(client, support):
+    client.force_login(support)
+
+    response = client.post(
+        "/admin/tokens/apitoken/add/",
+        {
+            "name": "late",
+            "scope": "read",
+            "expires_at_0": "2000-01-01",
+            "expires_at_1": "00:00:00",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "The expiry must be in the future." in response.content.decode()
+    assert not ApiToken.objects.filter(name="late").exists()

@@ -53,11 +53,11 @@ def test_an_ftp_url_is_refused_in_the_admin(client, support):
     assert Subscription.objects.count() == 0
 
 
-def test_the_page_shows_the_secret_and_the_latest_deliveries(client, support):
+def test_the_page_shows_its_owner_the_secret_and_the_latest_deliveries(client, support):
     subscription = SubscriptionFactory.create(owner=support)
     delivery = services.send_test_event(subscription)
     Delivery.objects.filter(id=delivery.pk).update(
-        attempts=1, last_status_code=500, last_error="HTTP 500: Down"
+        attempts=1, last_status_code=500, last_error="HTTP 500"
     )
     DeliveryAttempt.objects.create(
         delivery=delivery, attempted_at=NOW, status_code=500, response_ms=12
@@ -67,7 +67,7 @@ def test_the_page_shows_the_secret_and_the_latest_deliveries(client, support):
     page = client.get(change_url(subscription)).content.decode()
 
     assert subscription.secret in page
-    assert "HTTP 500: Down" in page
+    assert "<td>HTTP 500</td>" in page
     log = client.get(
         reverse("admin:webhooks_delivery_change", args=[delivery.pk])
     ).content.decode()
@@ -127,3 +127,30 @@ def test_the_new_secret_action(client, manager):
 
     subscription.refresh_from_db()
     assert subscription.secret != old
+
+
+def test_a_manager_does_not_see_someone_elses_secret(client, support, manager):
+    subscription = SubscriptionFactory.create(owner=support)
+    client.force_login(manager)
+
+    page = client.get(change_url(subscription)).content.decode()
+
+    assert subscription.url in page
+    assert subscription.secret not in page
+    assert "Shown to the subscription&#x27;s owner only." in page
+
+
+def test_a_private_url_is_refused_in_the_admin(client, support, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
+    client.force_login(support)
+
+    reply = client.post(
+        ADD, {"url": "http://169.254.169.254/latest", "event_types": ["case.opened"]}
+    )
+
+    assert reply.status_code == 200
+    assert (
+        "Webhooks cannot be sent to 169.254.169.254: it is a local or private address."
+        in reply.content.decode()
+    )
+    assert Subscription.objects.count() == 0

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from rest_framework.test import APIClient
 
-from tests.factories import SubscriptionFactory
+from tests.factories import ApiTokenFactory, SubscriptionFactory
+from tokens.models import ApiToken
 from webhooks import services
 from webhooks.models import Delivery, DeliveryAttempt, Event, Subscription
 
@@ -62,7 +63,9 @@ def test_a_secret_sent_by_the_client_is_ignored(support):
     )
 
     assert reply.status_code == 201
-    assert Subscription.objects.get().secret != "whsec_mine"
+    subscription = Subscription.objects.get()
+    assert subscription.secret != "whsec_mine"
+    assert reply.json()["secret"] == subscription.secret
 
 
 def test_support_sees_and_changes_only_their_own(support, manager):
@@ -262,3 +265,92 @@ def test_the_delivery_log_newest_first_with_its_attempts(
             "error": "",
         },
     ]
+
+
+def test_the_secret_is_in_no_get(support):
+    subscription = SubscriptionFactory.create(owner=support)
+    client = client_of(support)
+
+    listed = client.get(WEBHOOKS).json()["results"]
+    detail = client.get(f"{WEBHOOKS}{subscription.pk}/").json()
+    changed = client.patch(
+        f"{WEBHOOKS}{subscription.pk}/", {"is_active": False}, format="json"
+    ).json()
+
+    assert [item["id"] for item in listed] == [subscription.pk]
+    assert "secret" not in listed[0]
+    assert "secret" not in detail
+    assert "secret" not in changed
+    assert subscription.secret not in str([listed, detail, changed])
+
+
+def test_a_read_token_never_sees_the_secret(support):
+    subscription = SubscriptionFactory.create(owner=support)
+    token = ApiTokenFactory.create(user=support, scope=ApiToken.Scope.READ)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.key}")
+    old = subscription.secret
+
+    detail = client.get(f"{WEBHOOKS}{subscription.pk}/")
+    rotated = client.post(f"{WEBHOOKS}{subscription.pk}/rotate-secret/")
+
+    assert detail.status_code == 200
+    assert "secret" not in detail.json()
+    assert rotated.status_code == 403
+    assert rotated.json() == {"detail": "This token may only read."}
+    subscription.refresh_from_db()
+    assert subscription.secret == old
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://localhost:6379/",
+        "http://api.localhost/",
+        "http://127.0.0.1:8000/in",
+        "http://10.1.2.3/in",
+        "http://192.168.0.10/in",
+        "http://[::1]/in",
+        "http://[::ffff:127.0.0.1]/in",
+        "http://0.0.0.0/in",
+        "http://224.0.0.1/in",
+    ],
+)
+def test_a_private_url_is_refused_at_save(support, settings, url):
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
+
+    reply = client_of(support).post(WEBHOOKS, {**VALID, "url": url}, format="json")
+
+    assert reply.status_code == 400
+    [message] = reply.json()["url"]
+    assert "it is a local or private address." in message
+    assert Subscription.objects.count() == 0
+
+
+def test_a_private_url_is_refused_when_changing_too(support, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
+    subscription = SubscriptionFactory.create(owner=support, url=VALID["url"])
+
+    reply = client_of(support).patch(
+        f"{WEBHOOKS}{subscription.pk}/",
+        {"url": "http://169.254.169.254/"},
+        format="json",
+    )
+
+    assert reply.status_code == 400
+    subscription.refresh_from_db()
+    assert subscription.url == VALID["url"]
+
+
+def test_a_public_url_or_a_name_is_accepted_with_private_urls_refused(
+    support, settings
+):
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
+    client = client_of(support)
+
+    for url in ["https://hooks.example.com/in", "http://93.184.216.34/in"]:
+        reply = client.post(WEBHOOKS, {**VALID, "url": url}, format="json")
+        assert reply.status_code == 201, reply.json()
+
+    assert Subscription.objects.count() == 2

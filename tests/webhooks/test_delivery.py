@@ -5,7 +5,15 @@ failing is disabled and its owner told."""
 import email
 import email.policy
 import json
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import time_machine
@@ -14,6 +22,7 @@ from customers.models import Customer
 from surveys.services import answers
 from tests.factories import CustomerFactory, SubscriptionFactory, UserFactory
 from tests.ports import free_port
+from tests.webhooks.conftest import verified
 from webhooks import services, tasks
 from webhooks.models import Delivery, DeliveryAttempt, Event, Subscription
 
@@ -123,6 +132,15 @@ def test_a_replayed_request_is_too_old_for_the_receiver(subscription, receiver, 
     )
 
 
+@pytest.mark.parametrize(
+    "header",
+    ["", "t=abc,v1=00", "v1=00", "t=1", "garbage", f"t={int(NOW.timestamp())},v1=é"],
+)
+def test_a_malformed_signature_is_refused_without_an_error(header):
+    assert not verified(header, secret="whsec_x", body=b"{}")
+    assert not services.verify_signature(header, secret="whsec_x", body=b"{}", now=NOW)
+
+
 def test_running_the_task_twice_delivers_once(subscription, receiver):
     delivery = unsubscribed_event()
 
@@ -151,7 +169,7 @@ def test_a_failing_receiver_is_retried_with_growing_backoff_until_it_recovers(
     second_retry = delivery.next_attempt_at
     assert second_retry == first_retry + timedelta(minutes=2)
     assert delivery.last_status_code == 503
-    assert delivery.last_error == "HTTP 503: Not today"
+    assert delivery.last_error == "HTTP 503"
 
     frozen.move_to(second_retry)
     assert tasks.deliver_webhook_task(delivery.pk) == "succeeded"
@@ -164,8 +182,8 @@ def test_a_failing_receiver_is_retried_with_growing_backoff_until_it_recovers(
         DeliveryAttempt.objects.values_list("attempted_at", "status_code", "error")
     )
     assert log == [
-        (NOW, 500, "HTTP 500: Not today"),
-        (first_retry, 503, "HTTP 503: Not today"),
+        (NOW, 500, "HTTP 500"),
+        (first_retry, 503, "HTTP 503"),
         (second_retry, 200, ""),
     ]
     assert all(
@@ -190,6 +208,36 @@ def test_the_sweep_asks_again_for_due_deliveries(subscription, receiver, queued)
     with time_machine.travel(NOW + timedelta(minutes=1), tick=False):
         assert tasks.deliver_pending_webhooks_task() == 1
     assert queued == [delivery.pk]
+
+
+def test_the_sweep_asks_again_only_for_a_task_lost_for_a_lease(
+    subscription, queued, settings
+):
+    delivery = unsubscribed_event()  # its task asked for at the commit…
+    lease = timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
+    queued.clear()  # …and lost
+
+    assert services.queue_due(now=NOW) == 0
+    assert services.queue_due(now=NOW + lease - timedelta(seconds=1)) == 0
+    assert services.queue_due(now=NOW + lease) == 1
+    assert services.queue_due(now=NOW + lease + timedelta(seconds=30)) == 0
+    assert services.queue_due(now=NOW + 2 * lease) == 1
+    assert queued == [delivery.pk, delivery.pk]
+    delivery.refresh_from_db()
+    assert delivery.queued_at == NOW + 2 * lease
+
+
+def test_a_claimed_delivery_is_no_longer_queued(subscription, receiver):
+    receiver.statuses = [500]
+    delivery = unsubscribed_event()
+    delivery.refresh_from_db()
+    assert delivery.queued_at == NOW
+
+    assert services.deliver(delivery.pk, now=NOW) == "retry"
+
+    delivery.refresh_from_db()
+    assert delivery.queued_at is None
+    assert delivery.next_attempt_at == NOW + timedelta(minutes=1)
 
 
 def test_a_claim_of_a_dead_worker_runs_out_after_the_lease(subscription, settings):
@@ -264,17 +312,19 @@ def test_an_unreachable_receiver_is_logged_without_a_status_code(owner):
 
     [attempt] = DeliveryAttempt.objects.all()
     assert attempt.status_code is None
-    assert attempt.error.startswith("URLError: ")
-    assert len(attempt.error) <= 300
+    assert attempt.error == "connection refused"
 
 
-def test_a_long_error_page_is_cut_short(subscription, receiver):
+def test_the_receivers_body_is_not_kept(subscription, receiver):
     receiver.statuses = [500]
     delivery = unsubscribed_event()
     tasks.deliver_webhook_task(delivery.pk)
 
     delivery.refresh_from_db()
-    assert len(delivery.last_error) <= 300
+    assert delivery.last_error == "HTTP 500"
+    assert list(DeliveryAttempt.objects.values_list("status_code", "error")) == [
+        (500, "HTTP 500")
+    ]
 
 
 def test_the_test_event_goes_to_that_subscription_alone(subscription, receiver, owner):
@@ -431,3 +481,242 @@ def test_events_older_than_the_keep_days_are_purged_with_their_log(
     assert list(Delivery.objects.values_list("id", flat=True)) == [recent.pk]
     assert DeliveryAttempt.objects.count() == 0
     assert Event.objects.count() == 1
+
+
+def test_an_inactive_owners_subscription_gets_no_events(subscription, owner, queued):
+    owner.is_active = False
+    owner.save()
+
+    answers.unsubscribe(CustomerFactory.create(), now=NOW)
+
+    assert Delivery.objects.count() == 0
+    assert Event.objects.count() == 0
+    assert queued == []
+
+
+def test_a_pending_delivery_of_an_inactive_owner_is_not_sent(
+    subscription, owner, receiver
+):
+    delivery = unsubscribed_event()
+    owner.is_active = False
+    owner.save()
+
+    assert tasks.deliver_webhook_task(delivery.pk) == "inactive"
+
+    assert receiver.received == []
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.FAILED
+    assert delivery.attempts == 0
+    assert delivery.last_error == "The subscription's owner is inactive."
+
+
+def test_a_private_address_is_refused_at_send_without_connecting(
+    subscription, receiver, settings
+):
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
+    delivery = unsubscribed_event()
+
+    assert tasks.deliver_webhook_task(delivery.pk) == "retry"
+
+    assert receiver.received == []
+    [attempt] = DeliveryAttempt.objects.all()
+    assert (attempt.status_code, attempt.error) == (
+        None,
+        "refused: 127.0.0.1 is a local or private address",
+    )
+
+
+def test_a_name_resolving_to_a_private_address_is_refused_at_send(
+    owner, receiver, settings, monkeypatch
+):
+    """A name that passed the check at save (it is no address) but resolves
+    to one, as a rebinding DNS server would answer."""
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
+    port = int(receiver.url.rsplit(":", 1)[1])
+    subscription = SubscriptionFactory.create(
+        owner=owner, url=f"http://hooks.example.com:{port}/in"
+    )
+    lookups = []
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        lookups.append(host)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    delivery = services.send_test_event(subscription)
+
+    assert tasks.deliver_webhook_task(delivery.pk) == "retry"
+
+    assert lookups == ["hooks.example.com"]
+    assert receiver.received == []
+    delivery.refresh_from_db()
+    assert delivery.last_error == (
+        "refused: hooks.example.com is a local or private address"
+    )
+
+
+def test_the_connection_goes_to_the_checked_address_with_the_urls_host(
+    owner, receiver, monkeypatch
+):
+    port = int(receiver.url.rsplit(":", 1)[1])
+    subscription = SubscriptionFactory.create(
+        owner=owner, url=f"http://hooks.example.com:{port}/in?x=1"
+    )
+    receiver.secret = subscription.secret
+    answers_given = iter(["127.0.0.1", "203.0.113.9"])  # a rebinding DNS
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        address = next(answers_given)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    delivery = services.send_test_event(subscription)
+
+    assert tasks.deliver_webhook_task(delivery.pk) == "succeeded"
+
+    [request] = receiver.received
+    assert request.path == "/in?x=1"
+    assert request.headers["Host"] == f"hooks.example.com:{port}"
+    assert request.verified is True
+
+
+@pytest.fixture
+def dripping_receiver():
+    """A receiver that answers its headers a byte every 0.2 seconds, never
+    ending them: each read is quick, the whole is endless."""
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                connection.recv(65536)
+                connection.sendall(b"HTTP/1.1 200 OK\r\n")
+                while not stop.is_set():
+                    try:
+                        connection.sendall(b"X")
+                    except OSError:
+                        break
+                    time.sleep(0.2)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/slow"
+    stop.set()
+    thread.join(5)
+    server.close()
+
+
+def test_a_receiver_dripping_its_answer_is_cut_at_the_overall_timeout(
+    owner, dripping_receiver, settings
+):
+    settings.WEBHOOK_TIMEOUT_SECONDS = 1
+    subscription = SubscriptionFactory.create(owner=owner, url=dripping_receiver)
+    delivery = services.send_test_event(subscription)
+    started = time.monotonic()
+
+    assert tasks.deliver_webhook_task(delivery.pk) == "retry"
+
+    assert time.monotonic() - started < 2
+    [attempt] = DeliveryAttempt.objects.all()
+    assert (attempt.status_code, attempt.error) == (None, "timed out")
+    assert 1000 <= attempt.response_ms < 2000
+
+
+@pytest.mark.parametrize("lease", ["5", "3"])
+def test_the_settings_refuse_a_lease_no_longer_than_the_timeout(lease):
+    environment = {
+        "SECRET_KEY": "x",
+        "WEBHOOK_TIMEOUT_SECONDS": "5",
+        "WEBHOOK_LEASE_SECONDS": lease,
+        "PATH": "/usr/bin:/bin",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", "import crm.settings"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 1
+    assert (
+        "WEBHOOK_LEASE_SECONDS must be greater than WEBHOOK_TIMEOUT_SECONDS."
+        in result.stderr
+    )
+
+
+@pytest.fixture
+def tls_receiver(tmp_path):
+    """An https receiver for hooks.example.com with a self-signed
+    certificate; yields its port, the certificate's path and what it saw."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            str(shutil.which("openssl")), "req", "-x509", "-nodes",
+            "-newkey", "rsa:2048",
+            "-keyout", str(key), "-out", str(cert), "-days", "2",
+            "-subj", "/CN=hooks.example.com",
+            "-addext", "subjectAltName=DNS:hooks.example.com",
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    seen: dict[str, str] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            seen["host"] = self.headers["Host"]
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    context.sni_callback = lambda sock, name, _: seen.update(sni=name)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_port, cert, seen
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
+def test_https_to_the_checked_address_verifies_the_urls_name(
+    owner, tls_receiver, monkeypatch
+):
+    port, cert, seen = tls_receiver
+    real_getaddrinfo = socket.getaddrinfo
+    monkeypatch.setattr(
+        socket,
+        "getaddrinfo",
+        lambda host, port, *args, **kwargs: real_getaddrinfo(
+            "127.0.0.1", port, *args, **kwargs
+        ),
+    )
+    subscription = SubscriptionFactory.create(
+        owner=owner, url=f"https://hooks.example.com:{port}/in"
+    )
+
+    untrusted = services.send_test_event(subscription)
+    assert services.deliver(untrusted.pk, now=NOW) == "retry"
+    untrusted.refresh_from_db()
+    assert untrusted.last_error == "TLS certificate not valid"
+
+    default_context = ssl.create_default_context
+    monkeypatch.setattr(
+        ssl, "create_default_context", lambda: default_context(cafile=str(cert))
+    )
+    trusted = services.send_test_event(subscription)
+    assert services.deliver(trusted.pk, now=NOW) == "succeeded"
+    assert seen == {"sni": "hooks.example.com", "host": f"hooks.example.com:{port}"}

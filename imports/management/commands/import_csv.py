@@ -1,4 +1,12 @@
-"""manage.py import_csv customers|interactions FILE [--map col=field ...] [--dry-run]"""
+"""manage.py import_csv customers|interactions FILE [--map col=field ...] [--dry-run]
+
+The way in for files of any size (the admin and the API take up to
+IMPORT_MAX_BYTES and import inside the request). It runs with the server's
+own rights, with no user: whoever runs it stands in for someone who may add
+and change customers (a customer import merges into existing rows), or add
+interactions; imported interactions name no one as `logged_by` unless a
+column gives an active staff user.
+"""
 
 import json
 from collections.abc import Callable
@@ -32,7 +40,9 @@ class Command(BaseCommand):
         "Import customers or interactions from a CSV file (UTF-8, comma or "
         "semicolon) and print the report as JSON. Columns named like fields map "
         "to them unless --map is given; interactions are imported as history, "
-        "without surveys, unless --schedule-surveys."
+        "without surveys, unless --schedule-surveys. A customer import creates "
+        "and updates customers: run it for someone who may add and change them. "
+        "No size limit (IMPORT_MAX_BYTES is for the admin and the API)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

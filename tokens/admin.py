@@ -21,6 +21,7 @@ SHOWN: list[Any] = [
     "scope",
     "created_at",
     "expires_at",
+    "requests_per_minute",
     "last_used_at",
     "revoked_at",
 ]
@@ -29,7 +30,7 @@ SHOWN: list[Any] = [
 class ApiTokenForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = ApiToken
-        fields = ["user", "name", "scope", "expires_at"]
+        fields = ["user", "name", "scope", "expires_at", "requests_per_minute"]
 
     def clean_expires_at(self) -> Any:
         # As the API: a token born expired is a mistake, not a credential.
@@ -77,7 +78,7 @@ class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         if obj is not None:
             return SHOWN
-        fields = ["name", "scope", "expires_at"]
+        fields = ["name", "scope", "expires_at", "requests_per_minute"]
         return ["user", *fields] if request.user.is_superuser else fields
 
     def get_form(
@@ -98,6 +99,7 @@ class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             name=obj.name,
             scope=obj.scope,
             expires_at=obj.expires_at,
+            requests_per_minute=obj.requests_per_minute,
         )
         obj.pk, obj.user_id, obj.prefix = token.pk, token.user_id, token.prefix
         self.message_user(

@@ -1,6 +1,7 @@
 from datetime import datetime
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -33,6 +34,14 @@ class ApiToken(models.Model):
         _("created"), default=timezone.now, editable=False
     )
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    # This token's own limit; blank: settings.API_TOKEN_RATE.
+    requests_per_minute = models.PositiveIntegerField(
+        _("requests per minute"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("Blank: the site's default rate."),
+    )
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
 

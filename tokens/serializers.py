@@ -18,6 +18,7 @@ FIELDS = [
     "user",
     "created_at",
     "expires_at",
+    "requests_per_minute",
     "last_used_at",
     "revoked_at",
 ]
@@ -35,7 +36,7 @@ class CreateApiTokenSerializer(ModelSerializer[ApiToken]):
 
     class Meta:
         model = ApiToken
-        fields = ["name", "scope", "expires_at"]
+        fields = ["name", "scope", "expires_at", "requests_per_minute"]
         extra_kwargs = {"scope": {"required": False}}
 
     def validate_expires_at(self, value: datetime | None) -> datetime | None:

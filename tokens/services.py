@@ -44,6 +44,7 @@ def create_token(
     name: str,
     scope: str = ApiToken.Scope.WRITE,
     expires_at: datetime | None = None,
+    requests_per_minute: int | None = None,
 ) -> tuple[ApiToken, str]:
     """The new token and its key: the only time the key is known."""
     key = new_key()
@@ -54,6 +55,7 @@ def create_token(
         key_hash=hash_key(key),
         scope=scope,
         expires_at=expires_at,
+        requests_per_minute=requests_per_minute,
     )
     return token, key
 

@@ -19,13 +19,21 @@ if TYPE_CHECKING:
 
 
 class TokenRateThrottle(SimpleRateThrottle):
-    """API_TOKEN_RATE per token: two tokens of one user count apart."""
+    """The token's own `requests_per_minute`, else API_TOKEN_RATE, per token:
+    two tokens of one user count apart."""
 
     scope = "token"
 
     def get_rate(self) -> str | None:
         # Read per request, not once per process as DRF's rates are.
         return settings.API_TOKEN_RATE
+
+    def allow_request(self, request: Request, view: "APIView") -> bool:
+        token = request.auth
+        if isinstance(token, ApiToken) and token.requests_per_minute:
+            self.rate = f"{token.requests_per_minute}/min"
+            self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request, view)
 
     def get_cache_key(self, request: Request, view: "APIView") -> str | None:
         if not isinstance(request.auth, ApiToken):

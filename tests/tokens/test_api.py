@@ -175,6 +175,7 @@ def test_a_signed_in_person_creates_a_token_and_sees_its_key_once(support):
         "user": support.id,
         "created_at": NOW_TEXT,
         "expires_at": "2027-06-01T00:00:00Z",
+        "requests_per_minute": None,
         "last_used_at": None,
         "revoked_at": None,
     }
@@ -348,6 +349,30 @@ def test_each_token_has_a_rate_of_its_own(fresh_rates, support):
     others = [client.get(CUSTOMERS).status_code for client in [second] * 2]
 
     assert (statuses, others) == ([200, 200, 429], [200, 200])
+
+
+@override_settings(API_TOKEN_RATE="5/min")
+def test_a_token_with_a_rate_of_its_own_is_held_to_it(fresh_rates, support):
+    strict = bearer(ApiTokenFactory.create(user=support, requests_per_minute=2).key)
+    default = bearer(ApiTokenFactory.create(user=support).key)
+
+    statuses = [strict.get(CUSTOMERS).status_code for _ in range(3)]
+    others = [default.get(CUSTOMERS).status_code for _ in range(5)]
+
+    assert (statuses, others) == ([200, 200, 429], [200] * 5)
+
+
+def test_a_token_is_made_with_its_own_rate(fresh_rates, support):
+    client = APIClient()
+    client.force_login(support)
+
+    response = client.post(
+        TOKENS, {"name": "shop", "requests_per_minute": 30}, format="json"
+    )
+
+    assert response.status_code == 201
+    assert response.json()["requests_per_minute"] == 30
+    assert ApiToken.objects.get(name="shop").requests_per_minute == 30
 
 
 @override_settings(API_TOKEN_RATE="2/min")

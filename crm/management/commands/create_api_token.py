@@ -44,6 +44,12 @@ class Command(BaseCommand):
             "whatever the user's groups allow.",
         )
         parser.add_argument(
+            "--requests-per-minute",
+            type=positive,
+            metavar="N",
+            help="This token's rate limit (default: API_TOKEN_RATE).",
+        )
+        parser.add_argument(
             "--expires-in-days",
             type=positive,
             metavar="DAYS",
@@ -57,6 +63,7 @@ class Command(BaseCommand):
         name: str,
         scope: str,
         expires_in_days: int | None,
+        requests_per_minute: int | None,
         **options: Any,
     ) -> None:
         try:
@@ -74,6 +81,10 @@ class Command(BaseCommand):
             else None
         )
         _, key = services.create_token(
-            user, name=name, scope=scope, expires_at=expires_at
+            user,
+            name=name,
+            scope=scope,
+            expires_at=expires_at,
+            requests_per_minute=requests_per_minute,
         )
         self.stdout.write(key)

@@ -517,12 +517,26 @@ def mark(
                         **bookkeeping, updated_at=now
                     )
                 if sent and invitation.sent_at is None:  # the first mail
-                    hooks.announce("invitation_sent", invitation_id=invitation.pk)
+                    announce_sent(invitation.pk)
             return
         except DatabaseError:
             logger.warning("Marking invitation %s failed", invitation.pk, exc_info=True)
             clock.sleep(0.5 * 2**attempt)
     logger.error("Invitation %s left to its lease", invitation.pk)
+
+
+def announce_sent(invitation_id: int) -> None:
+    """The `invitation_sent` hook, in a savepoint of the mark's transaction.
+    A handler that fails for any reason but the database's loses its event
+    (logged), never the mark: an unmarked invitation is mailed again after
+    its lease, and a second mail is worse than a missing webhook."""
+    try:
+        with transaction.atomic():
+            hooks.announce("invitation_sent", invitation_id=invitation_id)
+    except DatabaseError:
+        raise
+    except Exception:
+        logger.exception("The invitation_sent hook failed for %s", invitation_id)
 
 
 # The mail

@@ -303,8 +303,11 @@ def test_a_ten_megabyte_file_is_imported_in_chunks(django_assert_max_num_queries
         n += 1
     data = "".join(lines)
 
-    # A few queries per chunk of 2,000 rows, not one per row.
-    with django_assert_max_num_queries(6 * (n // services.CHUNK + 1)):
+    # A few queries per chunk of 2,000 rows, not one per row (SQLite splits
+    # a bulk insert by its limit of variables per statement: more, still few).
+    chunks = n // services.CHUNK + 1
+    limit = 6 * chunks if connection.vendor == "postgresql" else n // 20
+    with django_assert_max_num_queries(limit):
         report = import_customers(data)
 
     assert (report.rows, report.created, report.failed) == (n, n, 0)
@@ -313,6 +316,10 @@ def test_a_ten_megabyte_file_is_imported_in_chunks(django_assert_max_num_queries
 
 # serialized_rollback: the flush after the test must not take the roles and
 # root causes that migrations made from the tests that run later.
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="a second connection writing meanwhile: SQLite locks the file",
+)
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_row_lost_to_a_concurrent_save_is_merged_on_the_retry(monkeypatch):
     importer = services.CustomerImport(

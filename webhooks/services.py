@@ -69,6 +69,7 @@ from rest_framework import serializers as drf_serializers
 from crm import emails
 from customers.models import Customer, Interaction
 from customers.serializers import CustomerSerializer, InteractionSerializer
+from customers.services import save_validated
 from feedback.models import CaseEvent
 from feedback.serializers import CaseSerializer
 from feedback.services import alerts
@@ -102,12 +103,6 @@ CASE_EVENT_TYPES = {
 
 
 # Subscriptions
-
-
-def save_validated(subscription: Subscription) -> Subscription:
-    subscription.full_clean()
-    subscription.save()
-    return subscription
 
 
 def create_subscription(

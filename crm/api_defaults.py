@@ -8,6 +8,7 @@ loads, so this module must not import views, viewsets or the router.
 import json
 import re
 from collections.abc import Mapping, MutableMapping, Sequence
+from datetime import UTC, tzinfo
 from typing import IO, Any, TypeVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -188,14 +189,29 @@ def refuse_unknown_fields(data: Any, fields: Mapping[str, Any]) -> None:
             )
 
 
+class UtcDateTimeField(serializers.DateTimeField):
+    """A time in UTC ("…Z") whatever TIME_ZONE says, and a time given without
+    an offset read as UTC: a tool reads the same instant the same way from
+    every deployment, and after a change of the site's zone."""
+
+    # The stubs say str; DRF's own returns a tzinfo, as here.
+    def default_timezone(self) -> tzinfo:  # type: ignore[override]
+        return UTC
+
+
 class ModelSerializer(serializers.ModelSerializer[M]):
-    """DRF's ModelSerializer, refusing fields it does not know.
+    """DRF's ModelSerializer, refusing fields it does not know, with times in
+    UTC.
 
     Read-only fields a client echoes back (`id`, `created_at`, …) are known,
     and ignored.
     """
 
     serializer_related_field = IdRelatedField
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: UtcDateTimeField,
+    }
 
     def include_extra_kwargs(
         self, kwargs: MutableMapping[str, Any], extra_kwargs: MutableMapping[str, Any]

@@ -20,6 +20,7 @@ from customers import services
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 from customers.models import Channel, Company, Customer, Interaction, Stage, Touchpoint
+from lib.forms import LocalSplitDateTimeField
 
 # Beyond this many matches an exact COUNT(*) costs more than the page itself.
 EXACT_COUNT_LIMIT = 10_000
@@ -285,6 +286,8 @@ class LogInteractionForm(forms.ModelForm):  # type: ignore[type-arg]
             "survey_mode",
         ]
         widgets = {"notes": forms.Textarea(attrs={"rows": 2, "cols": 40})}
+        # Its initial "now" is valid in the hour that daylight saving repeats.
+        field_classes = {"occurred_at": LocalSplitDateTimeField}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

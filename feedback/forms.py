@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from customers.models import Channel
 from feedback.models import Case, RootCause
 from feedback.services import cases
+from lib.forms import LocalSplitDateTimeField
 
 Status = Case.Status
 
@@ -46,7 +47,7 @@ class ContactForm(forms.Form):
     channel = forms.ChoiceField(
         label=_("channel"), choices=Channel.choices, initial=Channel.PHONE
     )
-    at = forms.SplitDateTimeField(
+    at = LocalSplitDateTimeField(
         label=_("when"),
         required=False,
         widget=widgets.AdminSplitDateTime,

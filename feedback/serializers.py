@@ -12,7 +12,12 @@ from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
-from crm.api_defaults import IdRelatedField, ModelSerializer, Serializer
+from crm.api_defaults import (
+    IdRelatedField,
+    ModelSerializer,
+    Serializer,
+    UtcDateTimeField,
+)
 from customers.models import Channel, Customer, Interaction
 from feedback.models import Case, CaseEvent, RootCause
 from feedback.services import cases
@@ -110,7 +115,7 @@ class OpenCaseSerializer(Serializer):
 
 class ContactSerializer(Serializer):
     channel = serializers.ChoiceField(choices=Channel.choices)
-    at = serializers.DateTimeField(
+    at = UtcDateTimeField(
         required=False, help_text="When the customer was reached; omitted: now."
     )
     note = note_field(allow_blank=True, default="")

@@ -6,7 +6,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from crm.api_defaults import ModelSerializer
+from crm.api_defaults import ModelSerializer, UtcDateTimeField
 from webhooks import services
 from webhooks.models import EVENT_TYPES, Delivery, DeliveryAttempt, Subscription
 
@@ -93,9 +93,7 @@ class DeliveryAttemptSerializer(ModelSerializer[DeliveryAttempt]):
 class DeliverySerializer(ModelSerializer[Delivery]):
     event = serializers.UUIDField(source="event_id", read_only=True)
     event_type = serializers.CharField(source="event.type", read_only=True)
-    event_created_at = serializers.DateTimeField(
-        source="event.created_at", read_only=True
-    )
+    event_created_at = UtcDateTimeField(source="event.created_at", read_only=True)
     attempt_log = DeliveryAttemptSerializer(
         many=True, read_only=True, help_text="Every POST, oldest first."
     )

@@ -67,6 +67,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers as drf_serializers
 
 from crm import emails
+from crm.api_defaults import UtcDateTimeField
 from customers.models import Customer, Interaction
 from customers.serializers import CustomerSerializer, InteractionSerializer
 from customers.services import save_validated
@@ -263,7 +264,7 @@ def send_test_event(subscription: Subscription) -> Delivery:
 
 
 def body_of(event: Event) -> bytes:
-    created_at = drf_serializers.DateTimeField().to_representation(event.created_at)
+    created_at = UtcDateTimeField().to_representation(event.created_at)
     document = {
         "id": str(event.id),
         "type": event.type,

@@ -1,3 +1,6 @@
+import re
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -51,7 +54,10 @@ def test_support_logs_an_interaction_from_the_customer_page(client, support):
             "interactions-0-direction": "inbound",
             "interactions-0-subject": "Refund question",
             "interactions-0-notes": "",
-            "interactions-0-occurred_at_0": "2026-11-20",
+            # Two days ago, local time (10:30 is in no daylight saving change).
+            "interactions-0-occurred_at_0": str(
+                timezone.localdate() - timedelta(days=2)
+            ),
             "interactions-0-occurred_at_1": "10:30:00",
             "interactions-0-status": "resolved",
             "interactions-0-survey_mode": "skip",
@@ -68,6 +74,46 @@ def test_support_logs_an_interaction_from_the_customer_page(client, support):
     assert interaction.channel == "chat"
     assert interaction.survey_mode == "skip"
     assert interaction.resolved_at == interaction.occurred_at
+
+
+def test_an_interaction_is_logged_in_the_hour_that_daylight_saving_repeats(
+    client, support, settings, time_machine
+):
+    # New York, 2026-11-01 01:40 EST: 01:40 happened an hour ago too, in EDT.
+    settings.TIME_ZONE = "America/New_York"
+    now = datetime(2026, 11, 1, 6, 40, tzinfo=UTC)
+    time_machine.move_to(now, tick=False)
+    customer = CustomerFactory.create()
+    url = reverse("admin:customers_customer_change", args=[customer.pk])
+    client.force_login(support)
+    page = client.get(url)
+    data = change_form_data(page)
+    # The date and time inputs as the page shows them: the form's own "now".
+    for part in ["0", "1"]:
+        name = f"interactions-0-occurred_at_{part}"
+        [data[name]] = re.findall(rf'name="{name}" value="([^"]*)"', page.text)
+    assert (
+        data["interactions-0-occurred_at_0"],
+        data["interactions-0-occurred_at_1"],
+    ) == (
+        "2026-11-01",
+        "01:40:00",
+    )
+    data.update(
+        {
+            "interactions-TOTAL_FORMS": 1,
+            "interactions-0-channel": "phone",
+            "interactions-0-direction": "inbound",
+            "interactions-0-subject": "Late call",
+            "interactions-0-status": "open",
+            "interactions-0-survey_mode": "auto",
+        }
+    )
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.context and response.context["errors"]
+    assert Interaction.objects.get().occurred_at == now
 
 
 def test_saving_the_customer_page_untouched_logs_nothing(client, support):

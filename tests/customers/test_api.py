@@ -190,7 +190,7 @@ def test_a_customer_is_read_with_every_field(support):
     }
 
 
-def test_support_creates_a_customer(support):
+def test_support_creates_a_customer(support, settings):
     company = CompanyFactory.create()
 
     response = bearer(support).post(
@@ -210,7 +210,7 @@ def test_support_creates_a_customer(support):
         "segment": "",
         "stage": "",
         "language": "en",
-        "timezone": "UTC",
+        "timezone": settings.TIME_ZONE,  # the site's zone by default
         "owner": None,
         "external_id": "",
         "tags": [],

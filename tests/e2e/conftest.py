@@ -45,8 +45,9 @@ def free_port_fixture() -> int:
 
 
 @pytest.fixture
-def embedded_env() -> dict[str, str]:
-    """The environment of `make run`: no servers, DEBUG on."""
+def embedded_env(real_clock) -> dict[str, str]:
+    """The environment of `make run`: no servers, DEBUG on. Its processes run
+    at the real time, and so does the test (tests/clock.py)."""
     env = {
         name: value
         for name, value in os.environ.items()
@@ -146,19 +147,16 @@ OUTBOX_SETTINGS = {
 
 
 def require_dispatch_stack() -> None:
-    """Skip without PostgreSQL or redis-server; fail instead in CI, which sets
+    """Skip on SQLite, which cannot run them (CI's PostgreSQL pass does).
+    Skip without redis-server too, but fail instead in CI, which sets
     REQUIRE_BROWSER, so that a missing part cannot pass as a skipped test."""
-    missing = []
     if not os.environ.get("DATABASE_URL"):
-        missing.append("PostgreSQL (DATABASE_URL is not set; SQLite cannot run it)")
+        pytest.skip("the outbox's real-process tests need PostgreSQL (DATABASE_URL)")
     if shutil.which("redis-server") is None:
-        missing.append("redis-server on PATH (apt-get install redis-server)")
-    if not missing:
-        return
-    reason = "the outbox's real-process tests need " + " and ".join(missing)
-    if os.environ.get("REQUIRE_BROWSER"):
-        pytest.fail(f"REQUIRE_BROWSER is set, and {reason}")
-    pytest.skip(reason)
+        reason = "the outbox's real-process tests need redis-server on PATH"
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail(f"REQUIRE_BROWSER is set, and {reason}")
+        pytest.skip(f"{reason} (apt-get install redis-server)")
 
 
 def kill_group(process: subprocess.Popen) -> None:
@@ -404,6 +402,7 @@ def worker_database_url() -> str:
 
 @pytest.fixture
 def worker_env(
+    real_clock,
     dispatch_stack,
     transactional_db,
     django_db_serialized_rollback,
@@ -413,7 +412,9 @@ def worker_env(
     """The environment of a worker on the test database: the test's rows are
     committed (transactional_db) so that other processes see them, and the
     rows that migrations made come back after the flush (serialized rollback)
-    for the tests that run later."""
+    for the tests that run later. The worker runs at the real time, and so
+    does the test that talks to it (tests/clock.py): its rows' times are the
+    worker's."""
     # As deployed: no DEBUG, and none of the browser fixture's async leniency.
     left_out = {"DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {name: value for name, value in os.environ.items() if name not in left_out}

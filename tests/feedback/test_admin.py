@@ -11,6 +11,7 @@ from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from feedback.admin import CaseAdmin
 from feedback.models import (
@@ -198,13 +199,15 @@ def test_the_case_page_queries_do_not_grow_with_the_customers_history(
 def test_recording_a_contact(client, request, case, who):
     user = request.getfixturevalue(who)
     client.force_login(user)
+    # Half an hour ago, as the form shows it: local time in the site's zone.
+    reached = timezone.localtime(NOW - timedelta(minutes=30))
 
     response = client.post(
         case_url(case, "contact"),
         {
             "contact-channel": "email",
-            "contact-at_0": "2026-11-18",
-            "contact-at_1": "09:30:00",
+            "contact-at_0": f"{reached:%Y-%m-%d}",
+            "contact-at_1": f"{reached:%H:%M:%S}",
             "contact-note": "Apologised",
         },
     )

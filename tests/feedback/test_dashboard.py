@@ -15,6 +15,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from customers.models import Customer, Stage, Touchpoint
 from feedback import charts
@@ -628,7 +629,8 @@ def test_the_answers_list_shows_every_column(client, manager, survey, checkout, 
     )
     case_url = reverse("admin:feedback_case_change", args=[detractor.case.pk])
     cells = [
-        "2026-11-16 12:00",
+        # Noon UTC, shown in the site's zone.
+        f"{timezone.localtime(at_noon(date(2026, 11, 16))):%Y-%m-%d %H:%M}",
         f'<a href="{customer_url}">Wang Fang</a>',
         "<td>3</td>",
         "Detractor",

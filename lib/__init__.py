@@ -1,0 +1,1 @@
+"""What several apps share, with no models of its own (DESIGN.md's package map)."""

@@ -10,7 +10,8 @@ WORKDIR /app
 RUN useradd --create-home --uid 1000 touchloop
 
 COPY requirements.txt .
-RUN pip install -r requirements.txt
+# The runtime lock alone, every file checked against its hash.
+RUN pip install --require-hashes -r requirements.txt
 
 COPY . .
 # Static files are collected into the image; WhiteNoise serves them.

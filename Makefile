@@ -10,15 +10,20 @@ BENCH_CASES ?= 100000
 BENCH_ANSWERS ?= 0
 # Extra arguments for pytest, e.g. make test PYTEST_ARGS="-k api -x"
 PYTEST_ARGS ?=
+# pytest-xdist's processes (0: one process, in order).
+PYTEST_WORKERS ?= auto
 
-.PHONY: run test bench lint typecheck check clean messages messages-check
+.PHONY: run test bench lint typecheck check clean messages messages-check \
+	lock lock-check upgrade prod-check
 
 run: $(VENV)/.installed-run
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py run_embedded
 
 # make turns every failing exit code into 2; pytest's own is kept for .ci/run.
+# The run's clock is drawn and printed in the header; replay a draw with
+# make test TEST_NOW=2026-12-07T00:30 TEST_TIME_ZONE=Asia/Shanghai (tests/clock.py).
 test: $(VENV)/.installed-dev
-	@$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
+	@$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); status=$$?; \
 		echo $$status > $(VENV)/.pytest-exit-code; exit $$status
 
 # Benchmarks write data (seed_bench, created interactions), so they never use
@@ -39,7 +44,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 
 typecheck: $(VENV)/.installed-dev
-	SECRET_KEY=$${SECRET_KEY:-typecheck-only} $(BIN)/mypy .
+	SECRET_KEY=$${SECRET_KEY:-typecheck-only} $(BIN)/mypy . .ci/prod_check.py
 
 check: lint typecheck test
 
@@ -82,10 +87,53 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# Installs take the hashed locks alone: a package whose hash differs, or one
+# that no lock names, is refused.
 $(VENV)/.installed-run: requirements.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.txt
 	touch $@
 
 $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.txt
 	touch $@ $(VENV)/.installed-run
+
+# Dependencies are declared once, in pyproject.toml ([project] for the
+# runtime, [dependency-groups] dev for the tools), and locked with hashes by
+# uv: requirements.txt (what the image installs) and requirements-dev.txt
+# (the same runtime pins plus the tools). `make lock` keeps every pin that
+# still fits and resolves only what changed; `make upgrade` moves every pin to
+# the newest release the registry serves, then runs the tests; `make
+# lock-check` (CI) fails when a lock no longer matches pyproject.toml.
+UV_COMPILE = $(abspath $(BIN))/uv pip compile pyproject.toml --universal --python-version 3.11 \
+	--generate-hashes --quiet \
+	--custom-compile-command "make lock   (from pyproject.toml; never edit by hand)"
+# $(1): the runtime lock's path, $(2): the dev lock's path, $(3): more options.
+lock_into = $(UV_COMPILE) $(3) -o $(1) && \
+	$(UV_COMPILE) $(3) --group dev --constraints $(1) -o $(2)
+
+lock: $(VENV)/.installed-dev
+	$(call lock_into,requirements.txt,requirements-dev.txt,)
+
+upgrade: $(VENV)/.installed-dev
+	$(call lock_into,requirements.txt,requirements-dev.txt,--upgrade)
+	$(MAKE) test
+
+# Locks again in a scratch directory, preferring the committed versions (but
+# not their hashes, which uv would reuse), and compares: a dependency added
+# without relocking, or a lock edited by hand, gives a different file.
+lock-check: $(VENV)/.installed-dev
+	@scratch=$$(mktemp -d); cp pyproject.toml $$scratch/; \
+	for lock in requirements.txt requirements-dev.txt; do \
+		grep -E '^[A-Za-z0-9]' $$lock | sed 's/ *\\$$//' > $$scratch/$$lock; done; \
+	(cd $$scratch && $(call lock_into,requirements.txt,requirements-dev.txt,)) || exit 1; \
+	for lock in requirements.txt requirements-dev.txt; do \
+		cmp -s $$lock $$scratch/$$lock || { \
+			echo "$$lock does not match pyproject.toml (a dependency changed without relocking, or the lock was edited by hand): run 'make lock' and commit both locks"; \
+			exit 1; }; \
+	done; rm -rf $$scratch; echo "requirements.txt and requirements-dev.txt match pyproject.toml"
+
+# The production-shaped run: the runtime lock alone in a new venv, the
+# image's and compose's commands against PostgreSQL and Redis, one loop end to
+# end over HTTP and SMTP, then SIGTERM (.ci/prod_check.py says more).
+prod-check: $(VENV)/.installed-dev
+	$(BIN)/python .ci/prod_check.py

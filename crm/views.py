@@ -3,6 +3,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from crm import __version__
 from crm.celery import app as celery_app
 
 
@@ -30,6 +31,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
     checks = {"database": database_status(), "broker": broker_status()}
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse(
-        {"status": "ok" if healthy else "error", **checks},
+        {"status": "ok" if healthy else "error", **checks, "version": __version__},
         status=200 if healthy else 503,
     )
+
+
+def version(request: HttpRequest) -> dict[str, str]:
+    """Template context: the version, for the admin's footer."""
+    return {"touchloop_version": __version__}

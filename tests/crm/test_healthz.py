@@ -1,7 +1,7 @@
 import pytest
 from celery import Celery
 
-from crm import views
+from crm import __version__, views
 
 pytestmark = pytest.mark.django_db
 
@@ -10,7 +10,12 @@ def test_healthz_reports_database_and_broker(client):
     response = client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "broker": "ok",
+        "version": __version__,
+    }
     assert "no-cache" in response["Cache-Control"]
 
 
@@ -24,6 +29,7 @@ def test_healthz_is_503_and_names_the_failing_part(client, monkeypatch):
         "status": "error",
         "database": "ok",
         "broker": "error: OperationalError",
+        "version": __version__,
     }
 
 
@@ -35,3 +41,11 @@ def test_healthz_reports_an_unreachable_broker(client, monkeypatch):
 
     assert response.status_code == 503
     assert response.json()["broker"].startswith("error:")
+
+
+def test_the_admin_footer_shows_the_version(client, support):
+    client.force_login(support)
+
+    page = client.get("/admin/").content.decode()
+
+    assert f'<p class="touchloop-version">Touchloop {__version__}</p>' in page

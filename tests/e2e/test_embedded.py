@@ -10,6 +10,8 @@ import urllib.request
 
 import pytest
 
+from crm import __version__
+
 pytestmark = pytest.mark.e2e
 
 START_TIMEOUT = 120
@@ -58,7 +60,12 @@ def test_make_run_serves_healthz_and_ctrl_c_stops_every_process(
         ) as response:
             health = json.load(response)
 
-        assert health == {"status": "ok", "database": "ok", "broker": "ok"}
+        assert health == {
+            "status": "ok",
+            "database": "ok",
+            "broker": "ok",
+            "version": __version__,
+        }
         assert f"http://127.0.0.1:{free_port}/" in output
         assert "Staff login: support" in output
         assert "Manager login: manager" in output

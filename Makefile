@@ -111,18 +111,28 @@ UV_COMPILE = $(abspath $(BIN))/uv pip compile pyproject.toml --universal --pytho
 lock_into = $(UV_COMPILE) $(3) -o $(1) && \
 	$(UV_COMPILE) $(3) --group dev --constraints $(1) -o $(2)
 
-lock: $(VENV)/.installed-dev
+# uv alone, from the dev lock: locking must work when the locks themselves
+# are broken (a hand-edited hash would stop the full install).
+$(VENV)/.installed-uv: requirements-dev.txt | $(BIN)/python
+	awk '/^uv==/ { keep = 1; print; next } /^[^ ]/ { keep = 0 } keep' \
+		requirements-dev.txt > $(VENV)/uv-requirement.txt
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps \
+		-r $(VENV)/uv-requirement.txt
+	touch $@
+
+lock: $(VENV)/.installed-uv
 	$(call lock_into,requirements.txt,requirements-dev.txt,)
 
-upgrade: $(VENV)/.installed-dev
+upgrade: $(VENV)/.installed-uv
 	$(call lock_into,requirements.txt,requirements-dev.txt,--upgrade)
 	$(MAKE) test
 
 # Locks again in a scratch directory, preferring the committed versions (but
 # not their hashes, which uv would reuse), and compares: a dependency added
 # without relocking, or a lock edited by hand, gives a different file.
-lock-check: $(VENV)/.installed-dev
-	@scratch=$$(mktemp -d); cp pyproject.toml $$scratch/; \
+lock-check: $(VENV)/.installed-uv
+	@scratch=$$(mktemp -d); trap 'rm -rf $$scratch' EXIT; \
+	cp pyproject.toml $$scratch/; \
 	for lock in requirements.txt requirements-dev.txt; do \
 		grep -E '^[A-Za-z0-9]' $$lock | sed 's/ *\\$$//' > $$scratch/$$lock; done; \
 	(cd $$scratch && $(call lock_into,requirements.txt,requirements-dev.txt,)) || exit 1; \
@@ -130,7 +140,7 @@ lock-check: $(VENV)/.installed-dev
 		cmp -s $$lock $$scratch/$$lock || { \
 			echo "$$lock does not match pyproject.toml (a dependency changed without relocking, or the lock was edited by hand): run 'make lock' and commit both locks"; \
 			exit 1; }; \
-	done; rm -rf $$scratch; echo "requirements.txt and requirements-dev.txt match pyproject.toml"
+	done; echo "requirements.txt and requirements-dev.txt match pyproject.toml"
 
 # The production-shaped run: the runtime lock alone in a new venv, the
 # image's and compose's commands against PostgreSQL and Redis, one loop end to

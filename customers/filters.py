@@ -11,6 +11,7 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils import timezone
 from django_filters.fields import IsoDateTimeField
 
 from customers.models import (
@@ -23,14 +24,17 @@ from customers.models import (
 
 
 class UtcDateTimeField(IsoDateTimeField):  # type: ignore[misc]
-    """An ISO 8601 time, in UTC so that the database can compare it.
+    """An ISO 8601 time, in UTC so that the database can compare it; a time
+    without an offset is UTC, as in the API's bodies and answers, whatever
+    TIME_ZONE is.
 
     SQLite's adapter converts to UTC itself and fails with a 500 on
     `9999-12-31T23:59:59-10:00`: out of range is a validation error here.
     """
 
     def to_python(self, value: Any) -> datetime | None:
-        result: datetime | None = super().to_python(value)
+        with timezone.override(UTC):
+            result: datetime | None = super().to_python(value)
         if result is None:
             return None
         try:

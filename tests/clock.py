@@ -5,14 +5,20 @@ product and fails developers on the days it does not expect. So no run reads
 the real clock: for the whole session, time starts at a moment drawn from the
 calendar's edges (a Monday just after midnight, the last minutes of a week, of
 a year, 29 February, the minutes before a change to or from daylight saving
-time) in a zone drawn from those we support, and ticks on from there. The
-draw is printed in pytest's header, and `TEST_NOW` / `TEST_TIME_ZONE` replay it:
+time) in a zone drawn from those we support, and ticks on from there. Every
+test starts at the drawn time, so that a test replays alone exactly as it ran
+among the others. The draw is printed in pytest's header, and `TEST_NOW` /
+`TEST_TIME_ZONE` replay it:
 
     make test TEST_NOW=2026-12-07T00:30 TEST_TIME_ZONE=Asia/Shanghai
 
 `TEST_NOW` is a local time in the zone (an ISO offset may be added to make a
 time in a daylight saving change unambiguous). The zone is also the product's
-`TIME_ZONE`, so reports and deadlines are computed in it.
+`TIME_ZONE`, so reports and deadlines are computed in it (and the process's
+local zone, as Django makes it in every process it runs).
+
+Under xdist, each worker also gets a Redis database of its own (REDIS_URL's,
+and those below it): the tests of rates flush it and count per minute.
 
 Loaded with `-p tests.clock` (pyproject.toml), before pytest-django reads the
 settings. xdist's workers inherit the controller's environment, so every
@@ -23,8 +29,9 @@ real time, and so must the test that talks to them.
 
 import os
 import random
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pytest
@@ -39,20 +46,20 @@ def local(zone: str, text: str) -> datetime:
 
 def edges(zone: str) -> dict[str, datetime]:
     """The start times to draw from, in `zone`: calendar edges in local time,
-    and two minutes before each daylight saving change that the zones of
-    reports and business hours meet (the run goes through the change)."""
+    and a minute before each daylight saving change that the zones of reports
+    and business hours meet (a test that runs long goes through it)."""
     return {
         "a Monday just after midnight": local(zone, "2026-12-07T00:30"),
         "a Sunday at 23:30": local(zone, "2027-01-03T23:30"),
         "31 December at 23:59": local(zone, "2026-12-31T23:59"),
         "29 February": local(zone, "2028-02-29T23:45"),
-        "Europe/Berlin's spring change": local("Europe/Berlin", "2027-03-28T01:58"),
-        "Europe/Berlin's autumn change": local("Europe/Berlin", "2026-10-25T02:58"),
+        "Europe/Berlin's spring change": local("Europe/Berlin", "2027-03-28T01:59"),
+        "Europe/Berlin's autumn change": local("Europe/Berlin", "2026-10-25T02:59"),
         "America/New_York's spring change": local(
-            "America/New_York", "2027-03-14T01:58"
+            "America/New_York", "2027-03-14T01:59"
         ),
         "America/New_York's autumn change": local(
-            "America/New_York", "2026-11-01T01:58"
+            "America/New_York", "2026-11-01T01:59"
         ),
     }
 
@@ -120,18 +127,40 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> Iterator[None]
     os.environ["TEST_TIME_ZONE"] = draw.zone
     os.environ["TIME_ZONE"] = draw.zone
     early_config.stash[DRAW] = draw
+    redis_database_per_worker(os.environ)
     return (yield)
+
+
+def redis_database_per_worker(environ: MutableMapping[str, str]) -> None:
+    """Worker gwN uses REDIS_URL's database minus N: the tests of rates flush
+    the cache and count per client and minute, which workers sharing one
+    database would do to each other."""
+    worker = environ.get("PYTEST_XDIST_WORKER", "")
+    url = environ.get("REDIS_URL", "")
+    if not worker or not url:
+        return
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    number = base - int(worker.removeprefix("gw"))
+    if number < 0:
+        raise pytest.UsageError(
+            f"xdist worker {worker} needs Redis database {number}: give REDIS_URL "
+            f"a database of at least the number of workers - 1 (e.g. /15), or "
+            f"run fewer workers (PYTEST_WORKERS)"
+        )
+    environ["REDIS_URL"] = parts._replace(path=f"/{number}").geturl()
 
 
 DRAW = pytest.StashKey[Draw]()
 TRAVEL = pytest.StashKey[time_machine.travel]()
+TRAVELLER = pytest.StashKey[time_machine.Traveller]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     draw = config.stash[DRAW]
     # Ticking: the clock runs on from the start, as real time does.
     travel = time_machine.travel(draw.start, tick=True)
-    travel.start()
+    config.stash[TRAVELLER] = travel.start()
     config.stash[TRAVEL] = travel
 
 
@@ -147,6 +176,15 @@ def pytest_report_header(config: pytest.Config) -> str:
         f"clock: {draw.start:%A %Y-%m-%d %H:%M %Z} in {draw.zone} ({draw.why}); "
         f"replay: {draw.replay()}"
     )
+
+
+@pytest.fixture(autouse=True)
+def drawn_clock(request: pytest.FixtureRequest) -> datetime:
+    """Each test starts at the drawn time, whatever ran before it (autouse:
+    before the test's own fixtures, so that its own travel goes on top)."""
+    draw = request.config.stash[DRAW]
+    request.config.stash[TRAVELLER].move_to(draw.start, tick=True)
+    return draw.start
 
 
 @pytest.fixture

@@ -110,6 +110,8 @@ def test_neither_documents_a_variable_that_nothing_reads():
 def test_every_container_receives_every_variable_of_env_example():
     check = prod_check()
     dotenv = check.env_file(ROOT / ".env.example")
+    # What the user fills in: compose refuses to start without them.
+    dotenv.update(SECRET_KEY="a-secret", SMTP_URL="smtp://mail.example.com:25")
 
     for name in PROCESSES:
         received = check.service_environment(name, dotenv)
@@ -124,7 +126,21 @@ def test_compose_keeps_only_what_must_differ_in_the_containers():
 
     for name in PROCESSES:
         assert services[name]["env_file"] == ".env", name
-        assert set(services[name]["environment"]) == {"DATABASE_URL", "REDIS_URL"}
+        environment = services[name]["environment"]
+        # Besides the servers' addresses, only .env's own values, required.
+        required = {
+            key for key, value in environment.items() if value.startswith(f"${{{key}:?")
+        }
+        assert set(environment) - required == {"DATABASE_URL", "REDIS_URL"}, name
+        assert required == {"SECRET_KEY", "SMTP_URL"}, name
+
+
+def test_compose_refuses_to_start_without_a_secret_key_or_smtp_url():
+    check = prod_check()
+    dotenv = check.env_file(ROOT / ".env.example")  # as copied: no key
+
+    with pytest.raises(check.CheckError, match=r"set SECRET_KEY in \.env"):
+        check.service_environment("web", dotenv)
 
 
 def test_the_image_runs_the_commands_that_prod_check_proves():

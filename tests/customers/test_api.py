@@ -653,6 +653,20 @@ def test_customers_are_filtered_by_update_time(support, time_machine):
     assert [row["id"] for row in response.json()["results"]] == [recent.id]
 
 
+def test_a_time_without_an_offset_is_utc_whatever_the_sites_zone(
+    support, time_machine, settings
+):
+    settings.TIME_ZONE = "Asia/Shanghai"
+    CustomerFactory.create()
+    time_machine.move_to(NOW + timedelta(hours=1), tick=False)
+    recent = CustomerFactory.create()
+
+    response = bearer(support).get(CUSTOMERS, {"updated_since": "2025-01-31T08:30:00"})
+
+    assert [row["id"] for row in response.json()["results"]] == [recent.id]
+    assert response.json()["results"][0]["updated_at"] == "2025-01-31T09:00:00Z"
+
+
 @pytest.mark.parametrize(
     ("query", "errors"),
     [
@@ -920,6 +934,23 @@ def test_an_interaction_is_read_with_every_field(support):
         "created_at": NOW_TEXT,
         "updated_at": NOW_TEXT,
     }
+
+
+def test_api_times_are_utc_in_and_out_whatever_the_sites_zone(support, settings):
+    settings.TIME_ZONE = "America/New_York"
+    customer = CustomerFactory.create()
+
+    response = bearer(support).post(
+        INTERACTIONS,
+        {"customer": customer.id, "channel": "chat", "occurred_at": "2025-01-31T07:30"},
+        format="json",
+    )
+
+    assert response.status_code == 201
+    assert response.json()["occurred_at"] == "2025-01-31T07:30:00Z"
+    assert Interaction.objects.get().occurred_at == datetime(
+        2025, 1, 31, 7, 30, tzinfo=UTC
+    )
 
 
 def test_support_logs_an_interaction_in_their_own_name(support):

@@ -3,12 +3,10 @@ the customer and only the wiring may import all three apps; and the "Open a
 case" links on the customer, interaction and answer pages, for the same
 reason."""
 
-import functools
 from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
@@ -22,9 +20,9 @@ from customers.admin import CustomerAdmin, InteractionAdmin
 from customers.models import Customer, Interaction
 from feedback.admin import CaseInline
 from feedback.services import cases
-from surveys import tasks
 from surveys.admin import InvitationInline, SurveyResponseAdmin, SurveyResponseInline
 from surveys.models import Survey, SurveyResponse
+from surveys.services import scheduling
 
 # A manual send names its customers in the task message; more belongs in a
 # filter of the API, not a selection of rows.
@@ -114,9 +112,7 @@ class CustomerPageAdmin(OpenCaseLink, CustomerAdmin):
         if ids is None:
             return None
         survey = form.cleaned_data["survey"]
-        transaction.on_commit(
-            functools.partial(tasks.send_manually_task.delay, survey.pk, ids)
-        )
+        scheduling.queue_manual_send(survey, customer_ids=ids)
         self.message_user(
             request,
             ngettext(

@@ -5,6 +5,12 @@ from typing import Any
 from django.conf import settings
 from django.core import checks
 
+from lib import hooks
+
+# A handler of settings.HOOKS that does not import stops every process at
+# start, not the first answer that announces its event.
+checks.register(hooks.check_handlers)
+
 
 @checks.register(checks.Tags.security, deploy=True)
 def mail_leaves_the_machine(**kwargs: Any) -> list[checks.CheckMessage]:

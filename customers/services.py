@@ -13,8 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from customers import hooks
 from customers.models import Company, Customer, Interaction, Touchpoint
+from lib import hooks
 
 M = TypeVar("M", bound=models.Model)
 

@@ -18,9 +18,9 @@ from rest_framework.views import APIView
 
 from crm.api_defaults import list_filters
 from customers.models import Touchpoint
-from surveys import filters, serializers, tasks
+from surveys import filters, serializers
 from surveys.models import Invitation, Survey, SurveyResponse
-from surveys.services import definitions
+from surveys.services import definitions, scheduling
 
 
 class MaySendSurveys(permissions.BasePermission):
@@ -72,10 +72,7 @@ class SurveyViewSet(viewsets.ModelViewSet[Survey]):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         customer_ids: list[int] = serializer.validated_data["customer_ids"]
-        # celery-types knows Task, not the DjangoTask class Celery uses here.
-        tasks.send_manually_task.delay_on_commit(  # type: ignore[attr-defined]
-            survey.pk, customer_ids
-        )
+        scheduling.queue_manual_send(survey, customer_ids=customer_ids)
         return Response(
             {"survey": survey.pk, "customers": len(customer_ids), "status": "queued"},
             status=status.HTTP_202_ACCEPTED,

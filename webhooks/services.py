@@ -1,6 +1,6 @@
 """Signed webhooks: subscriptions, events and their delivery.
 
-Emission. The lower apps announce what happened through `customers.hooks`
+Emission. The lower apps announce what happened through `lib.hooks`
 (settings.HOOKS names the handlers below). A handler runs in the transaction
 of the change: it writes one Event (the object as the API serializes it) and
 one Delivery per active subscription that wants the type, and asks a task to

@@ -25,11 +25,11 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers import hooks
 from customers.models import Channel, Customer, Interaction
 from feedback import deadlines
 from feedback.models import Case, CaseEvent, RootCause
 from feedback.services import alerts
+from lib import hooks
 from surveys.models import Band, Invitation, Kind, SurveyResponse
 from surveys.services import scheduling
 

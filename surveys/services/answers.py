@@ -13,8 +13,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers import hooks
 from customers.models import Customer
+from lib import hooks
 from surveys import tokens
 from surveys.models import SCALES, Invitation, SurveyResponse, band_for
 from surveys.services import rollup

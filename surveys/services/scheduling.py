@@ -20,7 +20,7 @@ from django.db.models.functions import Mod
 from django.utils import timezone
 
 from customers.models import Customer, Interaction
-from surveys import tokens
+from surveys import tasks, tokens
 from surveys.models import Invitation, Survey
 from surveys.services.eligibility import (
     Contact,
@@ -328,6 +328,15 @@ def schedule_all_recurring(*, now: datetime) -> dict[int, Summary]:
 
 
 # Manual sends
+
+
+def queue_manual_send(survey: Survey, *, customer_ids: list[int]) -> None:
+    """Queue `send_manually` for these customers, once the caller's
+    transaction commits: the one way the API and the admin ask for it."""
+    # celery-types knows Task, not the DjangoTask class Celery uses here.
+    tasks.send_manually_task.delay_on_commit(  # type: ignore[attr-defined]
+        survey.pk, customer_ids
+    )
 
 
 def send_manually(

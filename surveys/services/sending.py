@@ -46,8 +46,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from crm import emails
-from customers import hooks
 from customers.models import Customer
+from lib import hooks
 from surveys import tasks, tokens
 from surveys.models import SCALE_LABELS, Invitation
 from surveys.services.eligibility import Contact, ContactHistory, person_reason

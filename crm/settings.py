@@ -461,12 +461,12 @@ REST_FRAMEWORK = {
         "tokens.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["crm.api_defaults.ModelPermissions"],
+    "DEFAULT_PERMISSION_CLASSES": ["lib.api.ModelPermissions"],
     "DEFAULT_THROTTLE_CLASSES": [
         "tokens.throttles.TokenRateThrottle",
         "tokens.throttles.SessionUserRateThrottle",
     ],
-    "DEFAULT_PAGINATION_CLASS": "crm.api_defaults.IdCursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "lib.api.IdCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -477,7 +477,7 @@ REST_FRAMEWORK = {
     ],
     # DRF's JSON parser, with a 400 instead of a 500 for too deep nesting and
     # lone surrogate escapes.
-    "DEFAULT_PARSER_CLASSES": ["crm.api_defaults.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["lib.api.JSONParser"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Touchloop API",

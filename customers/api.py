@@ -19,9 +19,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from crm.api_defaults import list_filters
 from customers import filters, serializers
 from customers.models import Company, Customer, Interaction, Touchpoint
+from lib.api import list_filters
 
 M = TypeVar("M", bound=models.Model)
 

@@ -7,9 +7,9 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
-from crm.api_defaults import ModelSerializer
 from customers import services
 from customers.models import Company, Customer, Interaction, Touchpoint
+from lib.api import ModelSerializer
 
 TIMESTAMPS = ["created_at", "updated_at"]
 

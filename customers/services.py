@@ -9,29 +9,14 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from customers.models import Company, Customer, Interaction, Touchpoint
 from lib import hooks
+from lib.validation import save_validated
 
 M = TypeVar("M", bound=models.Model)
-
-
-def save_validated(instance: M) -> M:
-    """Validate, then save; a race lost to a constraint is a ValidationError too."""
-    instance.full_clean()
-    try:
-        # The savepoint keeps an outer transaction usable after a lost race.
-        with transaction.atomic():
-            instance.save()
-    except IntegrityError as error:
-        name = instance._meta.verbose_name
-        raise ValidationError(
-            f"This {name} conflicts with one saved at the same time."
-        ) from error
-    return instance
 
 
 def apply_changes(instance: M, changes: dict[str, Any]) -> None:

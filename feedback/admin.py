@@ -33,7 +33,6 @@ from django.utils.timesince import timeuntil
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from customers.admin import HistoryInline, ViewOnlyAdmin
 from customers.models import Interaction
 from feedback.forms import (
     QUICK_ACTIONS,
@@ -57,6 +56,7 @@ from feedback.models import (
     WeeklyDigest,
 )
 from feedback.services import cases
+from lib.admin import HistoryInline, ViewOnlyAdmin
 from surveys.models import SurveyResponse
 
 Status = Case.Status

@@ -24,10 +24,10 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
-from crm.api_defaults import list_filters
 from feedback import filters, serializers
 from feedback.models import Case, RootCause
 from feedback.services import cases
+from lib.api import list_filters
 
 
 class MayViewCases(permissions.BasePermission):

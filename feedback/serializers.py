@@ -12,15 +12,15 @@ from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
-from crm.api_defaults import (
+from customers.models import Channel, Customer, Interaction
+from feedback.models import Case, CaseEvent, RootCause
+from feedback.services import cases
+from lib.api import (
     IdRelatedField,
     ModelSerializer,
     Serializer,
     UtcDateTimeField,
 )
-from customers.models import Channel, Customer, Interaction
-from feedback.models import Case, CaseEvent, RootCause
-from feedback.services import cases
 from surveys.models import SurveyResponse
 from surveys.serializers import IdListField
 

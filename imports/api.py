@@ -32,7 +32,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm.api_defaults import SearchFilter, Serializer
 from customers.api import CustomerViewSet
 from customers.filters import CustomerFilter
 from customers.models import Customer
@@ -41,6 +40,7 @@ from feedback.filters import CaseFilter
 from feedback.models import Case
 from imports import exports, services
 from imports.reading import UnreadableFileError
+from lib.api import SearchFilter, Serializer
 from surveys.api import SurveyResponseViewSet
 from surveys.filters import SurveyResponseFilter
 from surveys.models import SurveyResponse

@@ -22,6 +22,7 @@ from django.utils import timezone
 from customers.models import Customer
 from feedback.models import Case
 from feedback.views import export as answers_export
+from lib import csv_stream
 from surveys.models import SurveyResponse
 
 CSV_CHUNK = answers_export.CSV_CHUNK
@@ -103,19 +104,19 @@ def export_lines(queryset: QuerySet[Any], columns: list[Column]) -> Iterator[str
         .iterator(chunk_size=CSV_CHUNK)
     )
     writers = [write for _, _, write in columns]
-    writer = csv.writer(answers_export.Echo())
+    writer = csv.writer(csv_stream.Echo())
 
     def lines() -> Iterator[str]:
         yield writer.writerow([column for column, _, _ in columns])
         for row in rows:
             yield writer.writerow(
                 [
-                    answers_export.safe_cell(write(value))
+                    csv_stream.safe_cell(write(value))
                     for write, value in zip(writers, row, strict=True)
                 ]
             )
 
-    return answers_export.in_pieces(lines())
+    return csv_stream.in_pieces(lines())
 
 
 def customer_lines(customers: QuerySet[Customer]) -> Iterator[str]:

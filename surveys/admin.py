@@ -16,8 +16,8 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from customers.admin import HistoryInline, ViewOnlyAdmin
 from customers.models import Channel, Language
+from lib.admin import HistoryInline, ViewOnlyAdmin
 from surveys.models import Invitation, Survey, SurveyResponse
 from surveys.services import previews, scheduling
 from surveys.services.dry_run import dry_run

@@ -16,8 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm.api_defaults import list_filters
 from customers.models import Touchpoint
+from lib.api import list_filters
 from surveys import filters, serializers
 from surveys.models import Invitation, Survey, SurveyResponse
 from surveys.services import definitions, scheduling

@@ -8,8 +8,8 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 from rest_framework.fields import empty
 
-from crm.api_defaults import IdRelatedField, ModelSerializer, Serializer
 from customers.models import Channel, Company, Customer, Language, Stage, Touchpoint
+from lib.api import IdRelatedField, ModelSerializer, Serializer
 from surveys import filters
 from surveys.models import Invitation, Survey, SurveyResponse
 from surveys.services import definitions

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from crm.api_defaults import ModelSerializer
+from lib.api import ModelSerializer
 from tokens.models import ApiToken
 
 FIELDS = [

@@ -13,7 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from crm.api_defaults import IdCursorPagination
+from lib.api import IdCursorPagination
 from webhooks import serializers, services
 from webhooks.models import Delivery, Subscription
 

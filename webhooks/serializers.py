@@ -6,7 +6,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from crm.api_defaults import ModelSerializer, UtcDateTimeField
+from lib.api import ModelSerializer, UtcDateTimeField
 from webhooks import services
 from webhooks.models import EVENT_TYPES, Delivery, DeliveryAttempt, Subscription
 

@@ -66,17 +66,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import serializers as drf_serializers
 
-from crm import emails
-from crm.api_defaults import UtcDateTimeField
 from customers.models import Customer, Interaction
 from customers.serializers import CustomerSerializer, InteractionSerializer
-from customers.services import save_validated
 from feedback.models import CaseEvent
 from feedback.serializers import CaseSerializer
 from feedback.services import alerts
+from lib import emails
+from lib.api import UtcDateTimeField
+from lib.backoff import backoff
+from lib.validation import save_validated
 from surveys.models import Invitation, SurveyResponse
 from surveys.serializers import InvitationSerializer, SurveyResponseSerializer
-from surveys.services import sending
 from webhooks import tasks
 from webhooks.models import (
     PING,
@@ -589,7 +589,7 @@ def record_failure(delivery: Delivery, outcome: Outcome, *, now: datetime) -> bo
     """Log the attempt and schedule the next, unless it would come after the
     event's deadline: then the delivery has failed. True when it has."""
     log_attempt(delivery, outcome, now=now)
-    again: datetime | None = now + sending.backoff(delivery.attempts)
+    again: datetime | None = now + backoff(delivery.attempts)
     if again is not None and again > deadline_of(delivery.event):
         again = None
     Delivery.objects.filter(id=delivery.pk).update(

@@ -22,10 +22,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
 
-from crm import emails
 from feedback import tasks
 from feedback.models import Alert, Case, CaseEvent, StaffPreference
 from feedback.services import outbox
+from lib import emails
 
 # With the survey mail's backoff (doubling, at most an hour), 30 attempts
 # span about a day.

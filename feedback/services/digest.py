@@ -29,13 +29,13 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from crm import emails
 from customers.models import Stage
 from feedback.metrics import scores
 from feedback.metrics.filters import AnswerFilter
 from feedback.metrics.periods import period_start
 from feedback.models import Case, StaffPreference, WeeklyDigest
 from feedback.services import alerts, outbox
+from lib import emails
 from surveys.models import Kind
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from feedback.models import Alert, WeeklyDigest
-from surveys.services import sending
+from lib.backoff import backoff
 
 Row = TypeVar("Row", Alert, WeeklyDigest)
 
@@ -66,7 +66,7 @@ def put_back(
     """After a transient failure: again after the backoff, or never after
     the last attempt (`row.attempts` as the claim counted it)."""
     last = row.attempts >= max_attempts
-    again = None if last else timezone.now() + sending.backoff(row.attempts)
+    again = None if last else timezone.now() + backoff(row.attempts)
     model.objects.filter(id=row.pk).update(
         next_attempt_at=again, last_error=described(error)
     )

@@ -3,7 +3,7 @@ streamed (however many there are) and safe to open in a spreadsheet."""
 
 import csv
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db.models import QuerySet
@@ -13,14 +13,10 @@ from django.http.response import HttpResponseBase
 from feedback.views.access import manager_required
 from feedback.views.answers import with_columns
 from feedback.views.forms import DashboardForm, read_form
+from lib.csv_stream import Echo, in_pieces, safe_cell
 from surveys.models import SurveyResponse
 
 CSV_CHUNK = 2000
-# A streamed response is sent a piece per item yielded: lines are gathered
-# into pieces of about this many characters, not sent (and flushed) one by one.
-CSV_PIECE = 64 * 1024
-# Spreadsheets run a cell starting with one of these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = [
     "id",
     "answered_at",
@@ -44,20 +40,6 @@ CSV_COLUMNS = [
     "staff",
     "case_id",
 ]
-
-
-class Echo:
-    """A file that hands back what is written, for csv.writer to stream."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def safe_cell(value: object) -> object:
-    """Text that a spreadsheet would run as a formula, quoted to stay text."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def csv_row(response: SurveyResponse) -> list[object]:
@@ -86,21 +68,6 @@ def csv_row(response: SurveyResponse) -> list[object]:
         getattr(response, "case_pk", None) or "",
     ]
     return [safe_cell(value) for value in values]
-
-
-def in_pieces(lines: Iterable[str]) -> Iterator[str]:
-    """The lines joined into pieces of about CSV_PIECE characters: memory
-    stays one piece, however many lines."""
-    piece: list[str] = []
-    size = 0
-    for line in lines:
-        piece.append(line)
-        size += len(line)
-        if size >= CSV_PIECE:
-            yield "".join(piece)
-            piece, size = [], 0
-    if piece:
-        yield "".join(piece)
 
 
 def csv_lines(answers: QuerySet[SurveyResponse]) -> Iterator[str]:

@@ -45,16 +45,15 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from crm import emails
 from customers.models import Customer
-from lib import hooks
+from lib import emails, hooks
+from lib.backoff import backoff
 from surveys import tasks, tokens
 from surveys.models import SCALE_LABELS, Invitation
 from surveys.services.eligibility import Contact, ContactHistory, person_reason
 
 logger = logging.getLogger(__name__)
 Status = Invitation.Status
-MAX_BACKOFF = timedelta(hours=1)
 MARK_RETRIES = 3
 
 
@@ -439,11 +438,6 @@ def open_connection(connection: BaseEmailBackend) -> None:
         raise TransientSendError(
             f"{type(error).__name__}: {error}", unreachable=True
         ) from error
-
-
-def backoff(attempts: int) -> timedelta:
-    seconds = settings.SURVEY_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)
-    return min(timedelta(seconds=seconds), MAX_BACKOFF)
 
 
 def put_back_fields(

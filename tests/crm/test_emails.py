@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from crm import emails
+from lib import emails
 
 TEST_TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 

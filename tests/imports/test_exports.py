@@ -8,9 +8,9 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from customers.models import Customer
-from feedback.views import export as answers_export
 from feedback.views.export import CSV_COLUMNS
 from imports import exports, services
+from lib import csv_stream
 from tests.factories import (
     CaseFactory,
     CompanyFactory,
@@ -232,7 +232,7 @@ def test_a_small_export_is_sent_in_one_piece(support):
 def test_lines_are_sent_in_pieces_of_about_64_kilobytes():
     lines = [f"{n:09d}\n" for n in range(20_000)]  # 10 characters each
 
-    pieces = list(answers_export.in_pieces(iter(lines)))
+    pieces = list(csv_stream.in_pieces(iter(lines)))
 
     assert [len(piece) for piece in pieces] == [65_540, 65_540, 65_540, 3_380]
     assert "".join(pieces) == "".join(lines)

@@ -227,17 +227,6 @@ def test_a_permanent_smtp_error_marks_it_failed(smtp_server):
     assert invitation.sent_at is None
 
 
-def test_backoff_doubles_up_to_an_hour(settings):
-    settings.SURVEY_RETRY_BASE_SECONDS = 60
-    assert [sending.backoff(n).total_seconds() for n in (1, 2, 3, 7, 20)] == [
-        60,
-        120,
-        240,
-        3600,
-        3600,
-    ]
-
-
 def test_a_claim_left_by_a_dead_worker_is_taken_back_after_the_lease(settings):
     lease = timedelta(seconds=settings.SURVEY_SEND_LEASE_SECONDS)
     stale = due(status="sending", claimed_at=NOW - lease - timedelta(seconds=1))

@@ -7,8 +7,9 @@ calendar's edges (a Monday just after midnight, the last minutes of a week, of
 a year, 29 February, the minutes before a change to or from daylight saving
 time) in a zone drawn from those we support, and ticks on from there. Every
 test starts at the drawn time, so that a test replays alone exactly as it ran
-among the others. The draw is printed in pytest's header, and `TEST_NOW` /
-`TEST_TIME_ZONE` replay it:
+among the others; a test that needs a moment of its own pins it with
+`@pytest.mark.now(moment)` (the `clock` fixture). The draw is printed in
+pytest's header, and `TEST_NOW` / `TEST_TIME_ZONE` replay it:
 
     make test TEST_NOW=2026-12-07T00:30 TEST_TIME_ZONE=Asia/Shanghai
 
@@ -179,12 +180,19 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 @pytest.fixture(autouse=True)
-def drawn_clock(request: pytest.FixtureRequest) -> datetime:
-    """Each test starts at the drawn time, whatever ran before it (autouse:
-    before the test's own fixtures, so that its own travel goes on top)."""
-    draw = request.config.stash[DRAW]
-    request.config.stash[TRAVELLER].move_to(draw.start, tick=True)
-    return draw.start
+def clock(request: pytest.FixtureRequest) -> time_machine.Traveller:
+    """The test's clock: the drawn time, ticking on, whatever ran before it.
+    A test (or a module, with `pytestmark`) that needs a moment of its own
+    pins it with `@pytest.mark.now(moment)` (frozen; `tick=True` lets it
+    run). The traveller it returns moves on: `clock.shift(timedelta(…))`,
+    `clock.move_to(…)`. Autouse, so it runs before the test's own fixtures."""
+    traveller = request.config.stash[TRAVELLER]
+    pinned = request.node.get_closest_marker("now")
+    if pinned is None:
+        traveller.move_to(request.config.stash[DRAW].start, tick=True)
+    else:
+        traveller.move_to(pinned.args[0], tick=pinned.kwargs.get("tick", False))
+    return traveller
 
 
 @pytest.fixture

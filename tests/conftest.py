@@ -1,5 +1,10 @@
-import pytest
+import re
 
+import pytest
+from rest_framework.test import APIClient
+
+from tests import factories
+from tests.api import bearer
 from tests.factories import UserFactory
 
 
@@ -19,6 +24,29 @@ def manager(db):
 def outsider(db):
     """A logged-in user with no role."""
     return UserFactory.create(username="olly-outsider")
+
+
+# An API client per role, signed in with a Bearer key of the role's user.
+
+
+@pytest.fixture
+def support_api(support) -> APIClient:
+    return bearer(support)
+
+
+@pytest.fixture
+def manager_api(manager) -> APIClient:
+    return bearer(manager)
+
+
+@pytest.fixture
+def outsider_api(outsider) -> APIClient:
+    return bearer(outsider)
+
+
+@pytest.fixture
+def anonymous_api() -> APIClient:
+    return bearer(None)
 
 
 @pytest.fixture(autouse=True)
@@ -46,3 +74,20 @@ def no_api_rate_limits(settings):
     tests of the rates (tests/tokens) set their own."""
     settings.API_TOKEN_RATE = None
     settings.API_USER_RATE = None
+
+
+# Every factory of tests/factories.py as a fixture, by its snake-case name:
+# `customer_factory.create(...)`, `case_factory.build(...)`.
+
+
+def factory_fixture(factory: type) -> object:
+    @pytest.fixture(name=re.sub(r"(?<!^)(?=[A-Z])", "_", factory.__name__).lower())
+    def fixture(db: None) -> type:
+        return factory
+
+    return fixture
+
+
+for _name in dir(factories):
+    if _name.endswith("Factory") and _name != "Factory":
+        globals()[f"_{_name}_fixture"] = factory_fixture(getattr(factories, _name))

@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "crm",
+    "demo",
     "customers",
     "surveys",
     "feedback",

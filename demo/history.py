@@ -1,322 +1,24 @@
-"""Build a believable demo company: staff, customers and six months of history.
-
-Idempotent. Staff are keyed by username, touchpoints and surveys by name,
-companies and customers by external id ("demo-co-07", "demo-cu-042"); the
-history (interactions, invitations, responses, cases) is written only for demo
-customers that have none yet. Everything comes from seeded generators (one for
-the company, one per customer's history) and times relative to now, so two
-runs on the same day build the same company.
-
-Rows are written with bulk_create, which skips `full_clean()`: the plan below
-keeps every rule the services keep (`resolved_at` set exactly when resolved,
-a suppression reason exactly when suppressed, bands from `band_for`, closed
-cases with a root cause and a resolution), and the tests validate every row.
-"""
+"""A demo customer's history: the journey from awareness to their stage, each
+interaction, the survey it triggered, the answer and the case it opened."""
 
 import random
-import time
 import zoneinfo
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-from django.conf import settings
-from django.contrib.auth.models import Group, User
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
-from django.utils import timezone
+from django.contrib.auth.models import User
 
-from crm import demo_data
-from customers.models import (
-    Channel,
-    Company,
-    Customer,
-    Interaction,
-    Stage,
-    Touchpoint,
-)
-from feedback.models import Case, CaseEvent, RootCause, StaffPreference
+from customers.models import Channel, Customer, Interaction, Stage, Touchpoint
+from demo import catalogue
+from demo.seeding import CASE_SLA, HANDLING_MINUTES, OWNERS, SEED, STAGES, USAGE
+from feedback.models import Case, CaseEvent, RootCause
 from surveys import tokens
 from surveys.models import Band, Invitation, Kind, Survey, SurveyResponse, band_for
-from surveys.services import rollup
 
-DEFAULT_PASSWORD = "touchloop-demo"  # noqa: S105 - printed on start, DEBUG only
-SEED = 2026
-CUSTOMER_COUNT = 200
-INDEPENDENT_CUSTOMERS = 20
 HISTORY_DAYS = 182
 GLOBAL_THROTTLE = timedelta(days=30)
-CASE_SLA = timedelta(hours=48)
-STAGES = [stage.value for stage in Stage]
-STAGE_WEIGHTS = [6, 8, 6, 8, 45, 15, 12]
-USAGE = STAGES.index(Stage.USAGE)
-SEGMENT_WEIGHTS = {"enterprise": 3, "mid-market": 2, "smb": 1}
-TAGS = ["vip", "beta", "reference", "at-risk"]
 SALES_STAGES = {Stage.PURCHASE, Stage.REPURCHASE}
-# How long an interaction on each channel takes to resolve (minutes).
-HANDLING_MINUTES = {"email": (1, 72 * 60), "chat": (5, 30), "web": (0, 0)}
-DEMO_COMPANIES = {
-    f"demo-co-{number:02d}": entry
-    for number, entry in enumerate(demo_data.COMPANIES, start=1)
-}
-Keyed = TypeVar("Keyed", Company, Customer)
-
-
-@dataclass(frozen=True)
-class StaffMember:
-    username: str
-    first_name: str
-    last_name: str
-    group: str
-    language: str
-
-
-STAFF = [
-    StaffMember("support", "Sam", "Reed", "Support", "en"),
-    StaffMember("manager", "Morgan", "Hughes", "Manager", "en"),
-    StaffMember("tom.baker", "Tom", "Baker", "Support", "en"),
-    StaffMember("li.na", "Na", "Li", "Support", "zh-hans"),
-    StaffMember("chen.jie", "Jie", "Chen", "Support", "zh-hans"),
-]
-OWNERS = {"en": ["support", "tom.baker"], "zh-hans": ["li.na", "chen.jie"]}
-
-
-class Command(BaseCommand):
-    help = "Create (or complete) the demo company, with staff logins."
-
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--password",
-            help=f"password of every demo login (default with DEBUG on: "
-            f"{DEFAULT_PASSWORD})",
-        )
-
-    def handle(self, *args: Any, password: str | None, **options: Any) -> None:
-        password = resolve_password(password)
-        started = time.monotonic()
-        with transaction.atomic():
-            counts = seed(password=password, now=timezone.now())
-        seconds = time.monotonic() - started
-        summary = ", ".join(f"{count:,} {name}" for name, count in counts.items())
-        self.stdout.write(f"Demo data ready in {seconds:.1f} s: {summary}.")
-        self.stdout.write(f"Staff login: support / {password} (Support)")
-        self.stdout.write(f"Manager login: manager / {password} (Manager)")
-        others = ", ".join(m.username for m in STAFF[2:])
-        self.stdout.write(f"Other staff ({others}) use the same password.")
-
-
-def resolve_password(password: str | None) -> str:
-    if password:
-        return password
-    if settings.DEBUG:
-        return DEFAULT_PASSWORD
-    raise CommandError(
-        "seed_demo creates logins with a known password; pass --password or run "
-        "with DEBUG=1"
-    )
-
-
-def seed(*, password: str, now: datetime) -> dict[str, int]:
-    rng = random.Random(SEED)
-    staff = ensure_staff(password)
-    touchpoints = ensure_touchpoints()
-    surveys = ensure_surveys(touchpoints)
-    companies = ensure_companies(staff)
-    customers = ensure_customers(rng, companies, staff, now)
-    with_history = set(
-        Interaction.objects.filter(customer__in=customers).values_list(
-            "customer_id", flat=True
-        )
-    )
-    plan = HistoryPlan(
-        now=now,
-        staff=staff,
-        touchpoints=touchpoints,
-        surveys=surveys,
-        root_causes={cause.name: cause for cause in RootCause.objects.all()},
-    )
-    new_rows = Rows()
-    for customer in customers:
-        if customer.pk not in with_history:
-            new_rows.extend(plan.draw(customer))
-    new_rows.save()
-    if new_rows.responses:
-        # bulk_create bypasses the answer service, which keeps the rollup.
-        days = [rollup.day_of(response.answered_at) for response in new_rows.responses]
-        rollup.rebuild_rollup(start=min(days), end=max(days))
-    return {
-        "companies": len(companies),
-        "customers": len(customers),
-        "touchpoints": len(touchpoints),
-        "surveys": len(surveys),
-        "interactions": Interaction.objects.filter(customer__in=customers).count(),
-        "invitations": Invitation.objects.filter(customer__in=customers).count(),
-        "responses": SurveyResponse.objects.filter(customer__in=customers).count(),
-        "cases": Case.objects.filter(customer__in=customers).count(),
-    }
-
-
-def ensure_staff(password: str) -> dict[str, User]:
-    staff = {}
-    for member in STAFF:
-        user, _ = User.objects.get_or_create(
-            username=member.username,
-            defaults={
-                "first_name": member.first_name,
-                "last_name": member.last_name,
-                "email": f"{member.username}@touchloop.example",
-            },
-        )
-        user.is_staff = True
-        user.is_active = True
-        # Reset on every run, so that the login printed at the end works.
-        user.set_password(password)
-        user.save()
-        user.groups.add(Group.objects.get(name=member.group))
-        # Case alerts go out in the staff member's language.
-        StaffPreference.objects.update_or_create(
-            user=user, defaults={"language": member.language}
-        )
-        staff[member.username] = user
-    return staff
-
-
-def ensure_touchpoints() -> dict[str, Touchpoint]:
-    touchpoints = {}
-    for entry in demo_data.TOUCHPOINTS:
-        touchpoints[entry.name], _ = Touchpoint.objects.get_or_create(
-            name=entry.name,
-            defaults={"stage": entry.stage, "default_channel": entry.channel},
-        )
-    return touchpoints
-
-
-def ensure_surveys(touchpoints: dict[str, Touchpoint]) -> dict[str, Survey]:
-    definitions = [
-        # (name, kind, delay in minutes, touchpoints that trigger it)
-        (demo_data.NPS_SURVEY_NAME, Kind.NPS, 60, demo_data.SUPPORT_TOUCHPOINTS),
-        (demo_data.CSAT_SURVEY_NAME, Kind.CSAT, 1440, demo_data.ONBOARDING_TOUCHPOINTS),
-    ]
-    surveys = {}
-    for name, kind, delay_minutes, touchpoint_names in definitions:
-        survey, created = Survey.objects.get_or_create(
-            name=name,
-            defaults={
-                "kind": kind,
-                "trigger": Survey.Trigger.INTERACTION,
-                "delay_minutes": delay_minutes,
-            },
-        )
-        if created:
-            survey.touchpoints.add(*(touchpoints[n] for n in touchpoint_names))
-        surveys[name] = survey
-    return surveys
-
-
-def ensure_companies(staff: dict[str, User]) -> list[Company]:
-    planned = []
-    for number, (external_id, entry) in enumerate(DEMO_COMPANIES.items()):
-        owners = OWNERS[entry.language]
-        planned.append(
-            Company(
-                external_id=external_id,
-                name=entry.name,
-                domain=entry.domain,
-                segment=entry.segment,
-                owner=staff[owners[number % len(owners)]],
-            )
-        )
-    return ensure_all(Company, planned)
-
-
-def ensure_all(model: type[Keyed], planned: list[Keyed]) -> list[Keyed]:
-    """Insert the planned rows whose external id is new; return all, in plan order."""
-    keys = [row.external_id for row in planned]
-    rows = model.objects.filter(external_id__in=keys)
-    existing = set(rows.values_list("external_id", flat=True))
-    model.objects.bulk_create(
-        [row for row in planned if row.external_id not in existing]
-    )
-    saved = {row.external_id: row for row in rows.select_related(*RELATED[model])}
-    return [saved[key] for key in keys]
-
-
-RELATED = {Company: ["owner"], Customer: ["owner", "company"]}
-
-
-def ensure_customers(
-    rng: random.Random,
-    companies: list[Company],
-    staff: dict[str, User],
-    now: datetime,
-) -> list[Customer]:
-    weights = [SEGMENT_WEIGHTS[company.segment] for company in companies]
-    employed = CUSTOMER_COUNT - INDEPENDENT_CUSTOMERS
-    # Every company gets someone; bigger ones get more people.
-    employers: list[Company | None] = list(companies)
-    employers += rng.choices(companies, weights, k=employed - len(companies))
-    employers += [None] * INDEPENDENT_CUSTOMERS
-    emails: set[str] = set()
-    planned = []
-    for number, company in enumerate(employers, start=1):
-        if company is None:
-            language = rng.choice(["en", "en", "en", "zh-hans", "zh-hans"])
-            zone = rng.choice(demo_data.timezone_choices(language))
-            domain, segment = "mail.example", "smb"
-        else:
-            entry = DEMO_COMPANIES[company.external_id]
-            language, zone = entry.language, entry.timezone
-            if rng.random() < 0.15:
-                zone = rng.choice(demo_data.timezone_choices(language))
-            domain, segment = company.domain, company.segment
-        name, local_part = demo_data.person_name(rng, language)
-        email = unique_email(local_part, domain, emails)
-        if rng.random() < 0.03:
-            email = ""
-        stage = rng.choices(STAGES, STAGE_WEIGHTS)[0]
-        # Customers still buying are recent; users may be with us for years.
-        joined_days = 540 if STAGES.index(stage) >= USAGE else 150
-        created_at = now - timedelta(days=rng.uniform(5, joined_days))
-        opted_out_at = None
-        if email and rng.random() < 0.04:
-            opted_out_at = created_at + (now - created_at) * rng.uniform(0.2, 0.9)
-        owner = staff[rng.choice(OWNERS[language])]
-        if company is not None and company.owner is not None and rng.random() < 0.8:
-            owner = company.owner
-        planned.append(
-            Customer(
-                external_id=f"demo-cu-{number:03d}",
-                name=name,
-                email=email,
-                phone=fiction_phone(rng, zone),
-                company=company,
-                segment=segment,
-                stage=stage,
-                language=language,
-                timezone=zone,
-                owner=owner,
-                tags=[rng.choice(TAGS)] if rng.random() < 0.15 else [],
-                email_opted_out_at=opted_out_at,
-                created_at=created_at,
-            )
-        )
-    return ensure_all(Customer, planned)
-
-
-def unique_email(local_part: str, domain: str, taken: set[str]) -> str:
-    email, number = f"{local_part}@{domain}", 1
-    while email in taken:
-        number += 1
-        email = f"{local_part}{number}@{domain}"
-    taken.add(email)
-    return email
-
-
-def fiction_phone(rng: random.Random, zone: str) -> str:
-    if zone not in demo_data.FICTION_PHONES:
-        return ""
-    prefix, digits = demo_data.FICTION_PHONES[zone]
-    return prefix + "".join(rng.choice("0123456789") for _ in range(digits))
 
 
 @dataclass
@@ -355,7 +57,7 @@ class HistoryPlan:
     surveys: dict[str, Survey]
     root_causes: dict[str, RootCause]
     rng: random.Random = field(default_factory=random.Random)
-    band_mix: demo_data.BandMix = field(default_factory=demo_data.BandMix)
+    band_mix: catalogue.BandMix = field(default_factory=catalogue.BandMix)
     cases_opened: int = 0
 
     def draw(self, customer: Customer) -> Rows:
@@ -380,10 +82,10 @@ class HistoryPlan:
         return rows
 
     def survey_after(self, touchpoint: Touchpoint) -> Survey | None:
-        if touchpoint.name in demo_data.SUPPORT_TOUCHPOINTS:
-            return self.surveys[demo_data.NPS_SURVEY_NAME]
-        if touchpoint.name in demo_data.ONBOARDING_TOUCHPOINTS:
-            return self.surveys[demo_data.CSAT_SURVEY_NAME]
+        if touchpoint.name in catalogue.SUPPORT_TOUCHPOINTS:
+            return self.surveys[catalogue.NPS_SURVEY_NAME]
+        if touchpoint.name in catalogue.ONBOARDING_TOUCHPOINTS:
+            return self.surveys[catalogue.CSAT_SURVEY_NAME]
         return None
 
     def journey(self, customer: Customer) -> list[tuple[Touchpoint, datetime]]:
@@ -400,7 +102,7 @@ class HistoryPlan:
         if reached >= USAGE:
             buying = min(timedelta(days=rng.uniform(14, 60)), span * 0.4)
         names = [
-            rng.choice(demo_data.TOUCHPOINTS_BY_STAGE[stage]).name
+            rng.choice(catalogue.TOUCHPOINTS_BY_STAGE[stage]).name
             for stage in STAGES[: min(reached + 1, USAGE)]
             for _ in range(rng.randint(1, 2))
         ]
@@ -411,7 +113,7 @@ class HistoryPlan:
         ]
         if reached >= USAGE:
             onboarded_at = start + buying + timedelta(days=rng.uniform(1, 7))
-            journey.append((demo_data.ONBOARDING_TOUCHPOINTS[0], onboarded_at))
+            journey.append((catalogue.ONBOARDING_TOUCHPOINTS[0], onboarded_at))
             # Days between support contacts: bigger accounts call more often.
             mean_gap = {"enterprise": 20, "mid-market": 30}.get(customer.segment, 45)
             moment = onboarded_at
@@ -419,12 +121,12 @@ class HistoryPlan:
                 moment += timedelta(days=25 + rng.expovariate(1 / mean_gap))
                 if moment >= self.now:
                     break
-                name = rng.choices(demo_data.SUPPORT_TOUCHPOINTS, [5, 3, 2])[0]
+                name = rng.choices(catalogue.SUPPORT_TOUCHPOINTS, [5, 3, 2])[0]
                 journey.append((name, moment))
             for stage in STAGES[USAGE + 1 : reached + 1]:
                 for _ in range(rng.randint(1, 2)):
                     later = (self.now - onboarded_at) * rng.uniform(0.3, 1.0)
-                    name = rng.choice(demo_data.TOUCHPOINTS_BY_STAGE[stage]).name
+                    name = rng.choice(catalogue.TOUCHPOINTS_BY_STAGE[stage]).name
                     journey.append((name, onboarded_at + later))
         zone = zoneinfo.ZoneInfo(customer.timezone)
         window_start = self.now - timedelta(days=HISTORY_DAYS)
@@ -458,7 +160,7 @@ class HistoryPlan:
         self, customer: Customer, touchpoint: Touchpoint, occurred_at: datetime
     ) -> Interaction:
         rng = self.rng
-        entry = demo_data.TOUCHPOINTS_BY_NAME[touchpoint.name]
+        entry = catalogue.TOUCHPOINTS_BY_NAME[touchpoint.name]
         english = customer.language == "en"
         channel = entry.channel
         if rng.random() < 0.1 and touchpoint.stage == Stage.USAGE:
@@ -556,7 +258,7 @@ class HistoryPlan:
         age = (self.now - answered_at) / timedelta(days=HISTORY_DAYS)
         score = self.band_mix.draw_score(rng, survey.kind, min(age, 1.0))
         band = band_for(survey.kind, score)
-        comment, cause = demo_data.comment(rng, survey.kind, band, customer.language)
+        comment, cause = catalogue.comment(rng, survey.kind, band, customer.language)
         touchpoint = interaction.touchpoint
         response = SurveyResponse(
             invitation=invitation,
@@ -628,14 +330,14 @@ class HistoryPlan:
             return
         case.status, case.first_contact_at = Case.Status.CONTACTED, contacted_at
         case.contact_channel = rng.choice([Channel.PHONE, Channel.EMAIL])
-        note = demo_data.CONTACT_NOTES[language]
+        note = catalogue.CONTACT_NOTES[language]
         events.append(event(case, CaseEvent.Kind.CONTACTED, owner, contacted_at, note))
         if stuck == 1 or closed_at > self.now:
             return
         case.status, case.closed_at = Case.Status.CLOSED, closed_at
         case.root_cause = root_cause
-        resolutions = demo_data.RESOLUTIONS.get(root_cause.name)
-        case.resolution = (resolutions or demo_data.RESOLUTIONS["Other"])[language]
+        resolutions = catalogue.RESOLUTIONS.get(root_cause.name)
+        case.resolution = (resolutions or catalogue.RESOLUTIONS["Other"])[language]
         events.append(
             event(
                 case,

@@ -9,8 +9,8 @@ from django.db import connection
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from crm.management.commands import seed_bench as seed_bench_command
 from customers.models import Company, Customer, Interaction
+from demo.management.commands import seed_bench as seed_bench_command
 from feedback.models import Case
 from surveys import tokens
 from surveys.models import Invitation, SurveyResponse, band_for

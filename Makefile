@@ -42,7 +42,7 @@ bench: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/lint-imports
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(VENV)/.installed-dev
 	SECRET_KEY=$${SECRET_KEY:-typecheck-only} $(BIN)/mypy . .ci/prod_check.py

@@ -18,8 +18,8 @@ from django.utils.translation import ngettext
 
 from customers.admin import CustomerAdmin, InteractionAdmin
 from customers.models import Customer, Interaction
-from feedback.admin import CaseInline
-from feedback.services import cases
+from feedback import permissions
+from feedback.admin.cases import CaseInline
 from surveys.admin import InvitationInline, SurveyResponseAdmin, SurveyResponseInline
 from surveys.models import Survey, SurveyResponse
 from surveys.services import scheduling
@@ -42,7 +42,7 @@ class OpenCaseLink:
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         fieldsets = super().get_fieldsets(request, obj)  # type: ignore[misc]
-        if obj is None or not cases.may_open(request.user):
+        if obj is None or not permissions.may_open(request.user):
             return fieldsets
         (name, options), *rest = fieldsets
         return [(name, {**options, "fields": [*options["fields"], "open_case"]}), *rest]

@@ -425,7 +425,8 @@ HOOKS: dict[str, list[str]] = {
     "case_event": ["webhooks.services.on_case_event"],
 }
 
-# Webhooks (webhooks/services.py). A POST that takes longer has failed.
+# Webhooks (webhooks/delivery.py, webhooks/http.py). A POST that takes longer
+# has failed.
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
 # A delivery is retried with the survey mail's backoff (doubling, at most an
 # hour) until this long after its event, then marked failed.
@@ -471,7 +472,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "crm.api.exception_handler",
+    "EXCEPTION_HANDLER": "lib.api_errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -494,9 +495,9 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "idempotency.schema.document_idempotency_key",
-        # The error answers of every operation (crm/schema.py); after the
+        # The error answers of every operation (lib/openapi.py); after the
         # idempotency hook, whose 400 it gives a body.
-        "crm.schema.document_errors",
+        "lib.openapi.document_errors",
     ],
     # Interaction.channel and Touchpoint.default_channel share one choice set;
     # interactions and invitations both have a status, and the interactions'

@@ -26,6 +26,7 @@ from rest_framework.views import APIView
 
 from feedback import filters, serializers
 from feedback.models import Case, RootCause
+from feedback.permissions import may_open, may_view
 from feedback.services import cases
 from lib.api import list_filters
 
@@ -35,9 +36,9 @@ class MayViewCases(permissions.BasePermission):
     endpoints; opening a case by hand takes the right to add one too."""
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        if not cases.may_view(request.user):
+        if not may_view(request.user):
             return False
-        return getattr(view, "action", None) != "create" or cases.may_open(request.user)
+        return getattr(view, "action", None) != "create" or may_open(request.user)
 
 
 class CaseViewSet(

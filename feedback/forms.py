@@ -17,6 +17,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Channel
+from feedback import permissions
 from feedback.models import Case, RootCause
 from feedback.services import cases
 from lib.forms import LocalSplitDateTimeField
@@ -31,8 +32,8 @@ def staff_name(user: User | None) -> str:
 
 
 def active_staff() -> QuerySet[User]:
-    """Who may own a case (cases.may_own_cases)."""
-    return cases.case_owners().order_by("username")
+    """Who may own a case (permissions.may_own_cases)."""
+    return permissions.case_owners().order_by("username")
 
 
 class StaffChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
@@ -212,7 +213,7 @@ QUICK_ACTIONS = {
 
 
 def quick_actions_for(user: Any, case: Case) -> list[QuickAction]:
-    if not cases.may_work_on(user, case):
+    if not permissions.may_work_on(user, case):
         return []
     return [action for action in QUICK_ACTIONS.values() if action.is_for(case)]
 

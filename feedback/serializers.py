@@ -13,8 +13,8 @@ from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
 from customers.models import Channel, Customer, Interaction
+from feedback import permissions
 from feedback.models import Case, CaseEvent, RootCause
-from feedback.services import cases
 from lib.api import (
     IdRelatedField,
     ModelSerializer,
@@ -30,7 +30,7 @@ MAX_ASSIGNED_CASES = 1_000
 
 def case_owner(user: User | None) -> User | None:
     # The services refuse such an owner too, but under no field.
-    if user is not None and not cases.may_own_cases(user):
+    if user is not None and not permissions.may_own_cases(user):
         raise serializers.ValidationError(
             _("%(user)s cannot own cases: only active staff can.") % {"user": user},
             code="invalid_owner",

@@ -1,8 +1,9 @@
 """The API's shared classes: the defaults named in settings.REST_FRAMEWORK and
 the serializer base every app's serializers derive from.
 
-Kept apart from `crm/api.py`: DRF imports these while its own views module
-loads, so this module must not import views, viewsets or the router.
+Kept apart from `lib/api_errors.py` and `crm/api.py`: DRF imports these
+while its own views module loads, so this module must not import views,
+viewsets or the router.
 """
 
 import json
@@ -200,14 +201,16 @@ class UtcDateTimeField(serializers.DateTimeField):
 
 
 class ModelSerializer(serializers.ModelSerializer[M]):
-    """DRF's ModelSerializer, refusing fields it does not know, with times in
-    UTC.
+    """DRF's ModelSerializer, refusing fields it does not know.
 
     Read-only fields a client echoes back (`id`, `created_at`, …) are known,
     and ignored.
     """
 
     serializer_related_field = IdRelatedField
+    # The model's times in UTC (UtcDateTimeField). Said here, not in the
+    # docstring: drf-spectacular shows that in the schema of every serializer
+    # without a docstring of its own.
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateTimeField: UtcDateTimeField,

@@ -12,22 +12,23 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import (
-    AnonymousUser,
-    Permission,
-    PermissionsMixin,
-    User,
-)
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import Channel, Customer, Interaction
 from feedback import deadlines
 from feedback.models import Case, CaseEvent, RootCause
+from feedback.permissions import (
+    Actor,
+    case_owners,
+    may_open,
+    may_own_cases,
+    may_work_on,
+)
 from feedback.services import alerts
 from lib import hooks
 from surveys.models import Band, Invitation, Kind, SurveyResponse
@@ -37,7 +38,6 @@ Reason = Case.Reason
 Status = Case.Status
 Rule = Case.AssignmentRule
 Event = CaseEvent.Kind
-Actor = AbstractBaseUser | AnonymousUser
 
 REASON_OF_KIND: dict[str, str] = {
     Kind.NPS: Reason.DETRACTOR,
@@ -86,35 +86,8 @@ def priority_for(response: SurveyResponse) -> str:
     return Case.Priority.NORMAL
 
 
-# Who may do what (README, "Permissions"). Support staff see every case and
-# open cases by hand; they record contacts on their own cases. Closing,
-# reopening and reassigning are for the case's owner and managers.
-
-
-def has_perm(user: Actor, permission: str) -> bool:
-    return (
-        isinstance(user, PermissionsMixin)
-        and user.is_active
-        and user.has_perm(permission)
-    )
-
-
-def is_manager(user: Actor) -> bool:
-    return has_perm(user, "feedback.change_case")
-
-
-def may_view(user: Actor) -> bool:
-    return has_perm(user, "feedback.view_case")
-
-
-def may_open(user: Actor) -> bool:
-    return has_perm(user, "feedback.add_case")
-
-
-def may_work_on(user: Actor, case: Case) -> bool:
-    """Record a contact, close, reopen, reassign, add a note."""
-    owns = case.owner_id is not None and case.owner_id == user.pk
-    return is_manager(user) or (owns and may_view(user))
+# Who may do what lives in feedback/permissions.py; the services refuse
+# with it before every change.
 
 
 def require(allowed: bool, message: str) -> None:
@@ -123,27 +96,6 @@ def require(allowed: bool, message: str) -> None:
 
 
 # Assignment
-
-
-def may_own_cases(user: User) -> bool:
-    """Active staff who can see cases: anyone else could not work on one."""
-    return user.is_active and user.is_staff and may_view(user)
-
-
-def case_owners() -> QuerySet[User]:
-    """The users `may_own_cases` allows, as a query: superusers, and staff
-    given the view permission directly or through a group."""
-    may_view_cases = Q(codename="view_case", content_type__app_label="feedback")
-    permitted = Permission.objects.filter(may_view_cases)
-    return (
-        User.objects.filter(is_active=True, is_staff=True)
-        .filter(
-            Q(is_superuser=True)
-            | Q(groups__permissions__in=permitted)
-            | Q(user_permissions__in=permitted)
-        )
-        .distinct()
-    )
 
 
 def choose_owner(customer: Customer) -> tuple[User | None, str]:

@@ -1,6 +1,6 @@
 """The managers' weekly digest: the week's NPS, CSAT and CES with margin and
 change, the top pain point and the overdue cases, by mail, once a week. The
-managers are the dashboard's users (cases.is_manager) who are staff and have
+managers are the dashboard's users (permissions.is_manager) who are staff and have
 an address.
 
 Beat runs `send_due` hourly. From WEEKLY_DIGEST_WEEKDAY at WEEKLY_DIGEST_HOUR
@@ -33,6 +33,7 @@ from customers.models import Stage
 from feedback.metrics import scores
 from feedback.metrics.filters import AnswerFilter
 from feedback.metrics.periods import period_start
+from feedback.metrics.statistics import Score
 from feedback.models import Case, StaffPreference, WeeklyDigest
 from feedback.services import alerts, outbox
 from lib import emails
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# What makes a manager, as cases.is_manager has it for the dashboard.
+# What makes a manager, as permissions.is_manager has it for the dashboard.
 MANAGER_PERMISSION = "feedback.change_case"
 KINDS: tuple[str, ...] = (Kind.NPS, Kind.CSAT, Kind.CES)
 # With the survey mail's backoff (doubling, at most an hour) and an hourly
@@ -58,7 +59,7 @@ OVERDUE_SHOWN = 5
 @dataclass(frozen=True)
 class KindFigures:
     kind: str
-    figures: scores.Score
+    figures: Score
     link: str
 
 
@@ -74,7 +75,7 @@ class TopPainPoint:
     stage: str
     stage_label: "StrOrPromise"
     touchpoint_label: str
-    figures: scores.Score
+    figures: Score
     link: str
 
 

@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from feedback.services import cases
+from feedback import permissions
 
 View = Callable[..., HttpResponseBase]
 
@@ -25,7 +25,7 @@ def manager_required(view: View) -> View:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), reverse("admin:login"))
-        if not cases.is_manager(request.user):
+        if not permissions.is_manager(request.user):
             context = page_context(request, title=_("Dashboard"))
             return render(
                 request, "feedback/dashboard_forbidden.html", context, status=403

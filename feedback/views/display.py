@@ -16,6 +16,7 @@ from feedback.metrics import scores
 from feedback.metrics.filters import Interval
 from feedback.metrics.loop import LoopFigures
 from feedback.metrics.periods import period_end
+from feedback.metrics.statistics import Score
 from feedback.views.forms import url_with
 from surveys.models import Invitation, Kind
 
@@ -65,7 +66,7 @@ class Shown:
     is_empty: bool
 
 
-def shown(figures: scores.Score) -> Shown:
+def shown(figures: Score) -> Shown:
     change = figures.change
     if change is None:
         arrow = ""
@@ -92,7 +93,7 @@ def percent(points: float | None) -> str:
     return "" if points is None else f"{charts.number(points)}%"
 
 
-def card(figures: scores.Score, *, is_current: bool, url: str) -> dict[str, Any]:
+def card(figures: Score, *, is_current: bool, url: str) -> dict[str, Any]:
     return {
         "name": SHORT_NAMES[figures.kind],
         "label": Kind(figures.kind).label,
@@ -146,7 +147,7 @@ def trend_point(
     )
 
 
-def band_split(kind: str, figures: scores.Score) -> list[charts.Segment]:
+def band_split(kind: str, figures: Score) -> list[charts.Segment]:
     positive, neutral, negative = BAND_NAMES[kind]
     return [
         charts.Segment(str(positive), figures.promoters, charts.PROMOTER_COLOR),

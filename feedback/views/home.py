@@ -11,10 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from feedback.admin import URGENCY_ORDER, describe_time_left
+from feedback import permissions
+from feedback.admin.cases import URGENCY_ORDER, describe_time_left
 from feedback.forms import staff_name
 from feedback.models import Case
-from feedback.services import cases
 
 # The home lists this many cases and owners; the filtered changelist has the
 # rest.
@@ -33,9 +33,9 @@ def open_cases_home(user: Any, *, now: datetime) -> dict[str, Any]:
     """The top of the admin's home: the user's open cases (open or contacted),
     overdue first, with their counts; a manager's shows everyone's, and how
     many each owner has. Three queries, however many cases there are."""
-    if not cases.may_view(user):
+    if not permissions.may_view(user):
         return {}
-    manager = cases.is_manager(user)
+    manager = permissions.is_manager(user)
     unresolved = Case.objects.unresolved()
     if not manager:
         unresolved = unresolved.filter(owner_id=user.pk)

@@ -23,6 +23,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from customers import services
 from customers.models import Company, Customer
+from tests.api import bearer, ids
 from tests.factories import (
     ApiTokenFactory,
     CaseFactory,
@@ -43,17 +44,6 @@ pytestmark = pytest.mark.django_db
 NOW = datetime(2025, 1, 31, 8, 0, tzinfo=UTC)
 CUSTOMERS = "/api/v1/customers/"
 COMPANIES = "/api/v1/companies/"
-
-
-def bearer(user: Any) -> APIClient:
-    client = APIClient()
-    key = ApiTokenFactory.create(user=user).key
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
-    return client
-
-
-def ids(response: Any) -> list[int]:
-    return [row["id"] for row in response.json()["results"]]
 
 
 def walk(client: APIClient, url: str, params: dict[str, Any]) -> list[int]:

@@ -1,7 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 from django.core.exceptions import ValidationError
 
 from customers import services
@@ -13,7 +12,7 @@ pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
 
-@time_machine.travel(NOW, tick=False)
+@pytest.mark.now(NOW)
 def test_an_interaction_logged_as_resolved_was_resolved_when_it_happened(support):
     interaction = services.log_interaction(
         customer=CustomerFactory.create(),
@@ -27,7 +26,7 @@ def test_an_interaction_logged_as_resolved_was_resolved_when_it_happened(support
     assert interaction.logged_by == support
 
 
-@time_machine.travel(NOW, tick=False)
+@pytest.mark.now(NOW)
 def test_an_interaction_resolved_later_is_resolved_now(support):
     interaction = services.log_interaction(
         customer=CustomerFactory.create(),
@@ -44,7 +43,7 @@ def test_an_interaction_resolved_later_is_resolved_now(support):
     assert interaction.resolved_at == NOW
 
 
-@time_machine.travel(NOW, tick=False)
+@pytest.mark.now(NOW)
 def test_a_future_interaction_logged_as_resolved_is_resolved_now(support):
     interaction = services.log_interaction(
         customer=CustomerFactory.create(),

@@ -10,7 +10,6 @@ from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-import time_machine
 
 from feedback import tasks
 from feedback.models import Alert, Case, StaffPreference
@@ -27,15 +26,9 @@ from tests.factories import (
 )
 from tests.ports import free_port
 
-pytestmark = pytest.mark.django_db
-
 NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
 
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+pytestmark = [pytest.mark.django_db, pytest.mark.now(NOW)]
 
 
 @pytest.fixture(autouse=True)
@@ -142,7 +135,7 @@ def test_the_alert_is_in_the_owners_language(owner, smtp_server, queued):
 
 
 def test_an_unreachable_mail_server_is_retried_with_a_backoff(
-    owner, closed_smtp_port, queued, settings, frozen
+    owner, closed_smtp_port, queued, settings
 ):
     detractor_answer(owner)
     alert_id = mail_alert()

@@ -5,7 +5,6 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, connections
 
@@ -25,15 +24,9 @@ from tests.factories import (
     UserFactory,
 )
 
-pytestmark = pytest.mark.django_db
-
 NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)  # a Wednesday
 
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+pytestmark = [pytest.mark.django_db, pytest.mark.now(NOW)]
 
 
 @pytest.fixture
@@ -405,7 +398,7 @@ def billing() -> RootCause:
     return RootCause.objects.get(name="Billing")
 
 
-def test_recording_a_contact_stops_the_first_contact_clock(owner, frozen):
+def test_recording_a_contact_stops_the_first_contact_clock(owner, clock):
     case = CaseFactory.create(owner=owner, created_at=NOW - timedelta(hours=3))
 
     cases.record_contact(
@@ -420,7 +413,7 @@ def test_recording_a_contact_stops_the_first_contact_clock(owner, frozen):
     )
     event = case.events.get(kind="contacted")
     assert (event.actor, event.note, event.data["channel"]) == (owner, "Spoke", "phone")
-    frozen.shift(timedelta(days=5))
+    clock.shift(timedelta(days=5))
     assert case not in Case.objects.overdue(NOW + timedelta(days=5))
 
 
@@ -617,14 +610,14 @@ def managers(db):
 
 
 def test_an_overdue_case_is_escalated_to_the_managers_once_an_hour_at_most_three_times(
-    owner, managers, frozen
+    owner, managers, clock
 ):
     case = CaseFactory.create(owner=owner, due_at=NOW - timedelta(minutes=1))
     CaseFactory.create(owner=owner, due_at=NOW + timedelta(days=1))
 
     levels = []
     for minutes in [0, 1, 59, 60, 120, 180, 240]:
-        frozen.move_to(NOW + timedelta(minutes=minutes))
+        clock.move_to(NOW + timedelta(minutes=minutes))
         cases.escalate_overdue(now=NOW + timedelta(minutes=minutes))
         cases.escalate_overdue(now=NOW + timedelta(minutes=minutes))
         case.refresh_from_db()
@@ -644,7 +637,7 @@ def test_a_contacted_case_is_not_escalated(owner, managers):
 
 
 def test_a_reopened_case_waits_for_a_new_contact_and_keeps_its_escalations(
-    owner, managers, frozen
+    owner, managers, clock
 ):
     case = closed_case(owner)
     Case.objects.filter(id=case.pk).update(escalation_level=2)
@@ -659,7 +652,7 @@ def test_a_reopened_case_waits_for_a_new_contact_and_keeps_its_escalations(
     )
     assert case.escalation_level == 2
     later = NOW + timedelta(days=3)
-    frozen.move_to(later)
+    clock.move_to(later)
     assert cases.escalate_overdue(now=later) == 1
     assert cases.escalate_overdue(now=later + timedelta(hours=2)) == 0
     case.refresh_from_db()
@@ -680,13 +673,13 @@ def test_staff_who_cannot_see_cases_are_not_given_one(owner):
         cases.assign_case(case_of(invitation), owner=no_role, by=owner)
 
 
-def test_a_later_angry_comment_never_moves_the_deadline_back(owner, frozen):
+def test_a_later_angry_comment_never_moves_the_deadline_back(owner, clock):
     invitation = sent("nps", customer=CustomerFactory.create(owner=owner))
     answer(invitation, 5)
     case = case_of(invitation)
     Case.objects.filter(id=case.pk).update(due_at=NOW + timedelta(hours=1))
 
-    frozen.move_to(NOW + timedelta(minutes=10))
+    clock.move_to(NOW + timedelta(minutes=10))
     answer(invitation, 5, "This is unacceptable")
 
     case.refresh_from_db()

@@ -2,7 +2,6 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.utils import timezone
 
 from feedback.deadlines import add_business_hours, first_contact_due
@@ -36,7 +35,7 @@ def clock_hours(settings):
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("clock_hours")
-@time_machine.travel(datetime(2025, 6, 6, 17, 30, tzinfo=UTC), tick=False)
+@pytest.mark.now(datetime(2025, 6, 6, 17, 30, tzinfo=UTC))
 @pytest.mark.parametrize(
     ("priority", "due_at"),
     [
@@ -67,7 +66,7 @@ def test_in_clock_hours_48_real_hours_pass_across_spring_forward_from_a_local_ti
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("business_hours_in_berlin")
-@time_machine.travel(datetime(2025, 4, 17, 16, 0, tzinfo=BERLIN), tick=False)
+@pytest.mark.now(datetime(2025, 4, 17, 16, 0, tzinfo=BERLIN))
 def test_in_business_hours_holiday_rows_are_skipped_with_one_query(
     django_assert_num_queries,
 ):
@@ -83,7 +82,7 @@ def test_in_business_hours_holiday_rows_are_skipped_with_one_query(
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("business_hours_in_berlin")
-@time_machine.travel(datetime(2025, 6, 2, 10, 0, tzinfo=BERLIN), tick=False)
+@pytest.mark.now(datetime(2025, 6, 2, 10, 0, tzinfo=BERLIN))
 def test_in_business_hours_48_hours_take_five_days_and_three_hours():
     Holiday.objects.create(date=date(2025, 6, 1), name="Before the case, ignored")
 
@@ -95,7 +94,7 @@ def test_in_business_hours_48_hours_take_five_days_and_three_hours():
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("business_hours_in_berlin")
-@time_machine.travel(datetime(2025, 6, 6, 22, 30, tzinfo=UTC), tick=False)
+@pytest.mark.now(datetime(2025, 6, 6, 22, 30, tzinfo=UTC))
 def test_in_business_hours_the_holidays_are_those_of_the_business_zone_s_dates():
     # Friday 22:30 in UTC is already Saturday 00:30 in Berlin.
     Holiday.objects.create(date=date(2025, 6, 9), name="Whit Monday")

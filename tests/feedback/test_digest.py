@@ -18,9 +18,9 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from customers.models import Stage
-from feedback import tasks
+from feedback import permissions, tasks
 from feedback.models import Case, StaffPreference, WeeklyDigest
-from feedback.services import cases, digest
+from feedback.services import digest
 from surveys.models import Kind
 from surveys.services import rollup
 from tests.factories import (
@@ -31,19 +31,13 @@ from tests.factories import (
     UserFactory,
 )
 
-pytestmark = pytest.mark.django_db
-
 # Monday 23 November 2026, 08:00 in TIME_ZONE (UTC): the digest of the week of
 # Monday 16 to Sunday 22 November is due.
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 WEEK = date(2026, 11, 16)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+pytestmark = [pytest.mark.django_db, pytest.mark.now(NOW)]
 
 
 @pytest.fixture(autouse=True)
@@ -85,8 +79,8 @@ def answer(kind: str, score: int, *, at: datetime, **dimensions):
     )
 
 
-def test_before_the_hour_no_digest_is_written_or_sent(manager, smtp_server, frozen):
-    frozen.move_to(NOW - timedelta(minutes=1))
+def test_before_the_hour_no_digest_is_written_or_sent(manager, smtp_server, clock):
+    clock.move_to(NOW - timedelta(minutes=1))
 
     assert tasks.send_weekly_digests_task() == {
         "created": 0,
@@ -150,21 +144,21 @@ def test_the_digest_goes_to_whom_the_dashboard_is_for(
     staff = [manager, support, outsider, on_call, admin]
     User.objects.filter(pk__in=[user.pk for user in staff]).update(is_staff=True)
 
-    assert {user for user in staff if cases.is_manager(user)} == {manager, admin}
+    assert {user for user in staff if permissions.is_manager(user)} == {manager, admin}
     assert set(digest.recipients()) == {manager, admin}
 
 
 def test_the_rest_of_the_week_sends_nothing_more_and_the_next_week_a_new_one(
-    manager, smtp_server, frozen
+    manager, smtp_server, clock
 ):
     tasks.send_weekly_digests_task()
-    frozen.move_to(NOW + timedelta(days=6, hours=15))  # Sunday 23:00
+    clock.move_to(NOW + timedelta(days=6, hours=15))  # Sunday 23:00
     tasks.send_weekly_digests_task()
-    frozen.move_to(NOW + timedelta(days=7, minutes=-1))  # Monday 07:59
+    clock.move_to(NOW + timedelta(days=7, minutes=-1))  # Monday 07:59
     tasks.send_weekly_digests_task()
     assert len(smtp_server.messages) == 1
 
-    frozen.move_to(NOW + timedelta(days=7))  # Monday 08:00
+    clock.move_to(NOW + timedelta(days=7))  # Monday 08:00
     tasks.send_weekly_digests_task()
 
     assert len(smtp_server.messages) == 2
@@ -200,13 +194,13 @@ def test_a_later_weekday_waits_for_it_and_still_reports_the_week_before(settings
     assert digest.week_due(wednesday) == WEEK
 
 
-def test_the_hour_is_local_time(manager, smtp_server, settings, frozen):
+def test_the_hour_is_local_time(manager, smtp_server, settings, clock):
     settings.TIME_ZONE = "Asia/Shanghai"  # 08:00 there is 00:00 UTC
-    frozen.move_to(datetime(2026, 11, 22, 23, 59, tzinfo=UTC))
+    clock.move_to(datetime(2026, 11, 22, 23, 59, tzinfo=UTC))
     tasks.send_weekly_digests_task()
     assert smtp_server.messages == []
 
-    frozen.move_to(datetime(2026, 11, 23, 0, 0, tzinfo=UTC))
+    clock.move_to(datetime(2026, 11, 23, 0, 0, tzinfo=UTC))
     tasks.send_weekly_digests_task()
 
     assert recipients_of(smtp_server) == ["mia-manager@example.com"]
@@ -238,7 +232,7 @@ def test_opting_out_after_the_digest_was_written_skips_it(manager, smtp_server):
 
 
 def test_a_row_claimed_by_another_worker_is_not_sent_until_its_lease_runs_out(
-    manager, smtp_server, frozen
+    manager, smtp_server, clock
 ):
     digest.create_due(now=NOW)
     [digest_id] = WeeklyDigest.objects.values_list("id", flat=True)
@@ -247,13 +241,13 @@ def test_a_row_claimed_by_another_worker_is_not_sent_until_its_lease_runs_out(
         claimed_at=NOW, next_attempt_at=NOW + digest.LEASE, attempts=1
     )
 
-    frozen.move_to(NOW + timedelta(minutes=5))
+    clock.move_to(NOW + timedelta(minutes=5))
     assert digest.deliver(digest_id, now=NOW + timedelta(minutes=5)) == "not due"
     assert tasks.send_weekly_digests_task()["sent"] == 0
     assert smtp_server.messages == []
 
     # That worker died: after the lease the row is someone else's to send.
-    frozen.move_to(NOW + digest.LEASE)
+    clock.move_to(NOW + digest.LEASE)
     assert digest.deliver(digest_id, now=NOW + digest.LEASE) == "sent"
     assert len(smtp_server.messages) == 1
     row = WeeklyDigest.objects.get()
@@ -261,7 +255,7 @@ def test_a_row_claimed_by_another_worker_is_not_sent_until_its_lease_runs_out(
 
 
 def test_a_transient_mail_error_is_retried_later_and_sends_one_mail(
-    manager, smtp_server, frozen
+    manager, smtp_server, clock
 ):
     smtp_server.reply = "451 Try again later"
 
@@ -271,11 +265,11 @@ def test_a_transient_mail_error_is_retried_later_and_sends_one_mail(
     assert (row.sent_at, row.attempts) == (None, 1)
     assert row.next_attempt_at == NOW + timedelta(seconds=60)
     assert "451" in row.last_error
-    frozen.move_to(NOW + timedelta(seconds=30))
+    clock.move_to(NOW + timedelta(seconds=30))
     assert tasks.send_weekly_digests_task()["failed"] == 0  # not due yet
 
     smtp_server.reply = ""
-    frozen.move_to(NOW + timedelta(hours=1))
+    clock.move_to(NOW + timedelta(hours=1))
     assert tasks.send_weekly_digests_task()["sent"] == 1
     tasks.send_weekly_digests_task()
 

@@ -19,17 +19,12 @@ from tests.factories import (
     UserFactory,
 )
 
-pytestmark = pytest.mark.django_db
-
 NOW = datetime(2025, 3, 12, 12, 0, tzinfo=UTC)  # a Wednesday
 T0 = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)  # the Monday before
 TOKYO = ZoneInfo("Asia/Tokyo")
 HOUR = timedelta(hours=1)
 
-
-@pytest.fixture(autouse=True)
-def frozen_time(time_machine):
-    time_machine.move_to(NOW, tick=False)
+pytestmark = [pytest.mark.django_db, pytest.mark.now(NOW)]
 
 
 def response_case(*, touchpoint=None, interaction=None, **fields) -> Case:

@@ -7,12 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feedback.metrics.scores import (
+from feedback.metrics.scores import JourneyCell, pain_points
+from feedback.metrics.statistics import (
     BandCounts,
-    JourneyCell,
     figures_of,
     is_significant_change,
-    pain_points,
 )
 from surveys.models import Band, Kind, band_for, scale_of
 

@@ -29,8 +29,6 @@ from tests.factories import (
 )
 from tokens.models import ApiToken
 
-pytestmark = pytest.mark.django_db
-
 NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
 INTERACTIONS = "/api/v1/interactions/"
 KEY = "5f0c6a8e-2a57-4d4b-9a0e-3d1f0d3c7b21"
@@ -43,10 +41,7 @@ INVALID = {
     "detail": "The Idempotency-Key header must be 1 to 255 printable ASCII characters."
 }
 
-
-@pytest.fixture(autouse=True)
-def frozen_time(time_machine):
-    time_machine.move_to(NOW, tick=False)
+pytestmark = [pytest.mark.django_db, pytest.mark.now(NOW)]
 
 
 @pytest.fixture

@@ -8,15 +8,10 @@ from idempotency import services, tasks
 from idempotency.models import IdempotencyKey
 from tests.factories import IdempotencyKeyFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
-
 NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
 DAY = timedelta(hours=24)
 
-
-@pytest.fixture(autouse=True)
-def frozen_time(time_machine):
-    time_machine.move_to(NOW, tick=False)
+pytestmark = [pytest.mark.django_db, pytest.mark.now(NOW)]
 
 
 def begin(owner, key="k", request_hash="a" * 64, now=NOW) -> IdempotencyKey:

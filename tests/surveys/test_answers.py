@@ -1,7 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 from django.core.exceptions import ValidationError
 
 from surveys.models import Invitation, SurveyResponse
@@ -16,21 +15,15 @@ from tests.factories import (
     UserFactory,
 )
 
-pytestmark = pytest.mark.django_db
-
 NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
 ANNOUNCED: list[tuple[int, bool]] = []
+
+pytestmark = [pytest.mark.django_db, pytest.mark.now(NOW)]
 
 
 def remember(*, response, created):
     """A response_recorded handler for the tests."""
     ANNOUNCED.append((response.pk, created))
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture
@@ -135,11 +128,11 @@ def test_recording_the_same_answer_twice_stores_it_once(announced):
     assert announced == [(first.response.pk, True)]
 
 
-def test_the_answer_can_change_within_the_edit_window(announced, frozen):
+def test_the_answer_can_change_within_the_edit_window(announced, clock):
     invitation = sent()
     first = answers.record_response(invitation, score=3)
 
-    frozen.move_to(NOW + timedelta(hours=23, minutes=59))
+    clock.move_to(NOW + timedelta(hours=23, minutes=59))
     changed = answers.record_response(invitation, score=8, comment="Fixed now")
 
     assert changed.changed
@@ -162,11 +155,11 @@ def test_a_score_alone_keeps_the_comment():
     assert SurveyResponse.objects.get().comment == "Slow"
 
 
-def test_after_the_edit_window_nothing_changes(announced, frozen):
+def test_after_the_edit_window_nothing_changes(announced, clock):
     invitation = sent()
     answers.record_response(invitation, score=3, comment="Slow")
 
-    frozen.move_to(NOW + timedelta(hours=24, seconds=1))
+    clock.move_to(NOW + timedelta(hours=24, seconds=1))
     late = answers.record_response(invitation, score=10, comment="Changed my mind")
 
     assert not late.changed
@@ -205,7 +198,7 @@ def test_a_bad_comment_is_refused(comment, message):
     assert SurveyResponse.objects.count() == 0
 
 
-def test_opening_is_noted_once(frozen):
+def test_opening_is_noted_once():
     invitation = sent()
 
     answers.note_opened(invitation, now=NOW)

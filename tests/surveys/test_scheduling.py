@@ -3,7 +3,6 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 
 from customers import services as customer_services
 from customers.models import Customer, Interaction
@@ -16,9 +15,9 @@ from tests.factories import (
     TouchpointFactory,
 )
 
-pytestmark = pytest.mark.django_db
-
 NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)  # a Wednesday
+
+pytestmark = [pytest.mark.django_db, pytest.mark.now(NOW)]
 
 
 def log(customer, *, status="resolved", survey_mode="auto", channel="phone", **extra):
@@ -44,12 +43,6 @@ def invitations(customer):
 @pytest.fixture
 def survey():
     return SurveyFactory.create(name="NPS", delay_minutes=90)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 def test_a_resolved_interaction_schedules_its_survey_after_the_delay(survey):
@@ -79,12 +72,12 @@ def test_channels_and_touchpoints_choose_the_survey():
     assert [row[0] for row in invitations(second)] == ["chat only"]
 
 
-def test_an_open_interaction_waits_until_it_is_resolved(survey, frozen):
+def test_an_open_interaction_waits_until_it_is_resolved(survey, clock):
     customer = CustomerFactory.create()
     interaction = log(customer, status="open")
     assert invitations(customer) == []
 
-    frozen.move_to(NOW + timedelta(hours=5))
+    clock.move_to(NOW + timedelta(hours=5))
     customer_services.update_interaction(interaction, status="resolved")
 
     assert invitations(customer) == [
@@ -92,14 +85,14 @@ def test_an_open_interaction_waits_until_it_is_resolved(survey, frozen):
     ]
 
 
-def test_reopening_holds_the_survey_and_resolving_again_sends_one(survey, frozen):
+def test_reopening_holds_the_survey_and_resolving_again_sends_one(survey, clock):
     customer = CustomerFactory.create()
     interaction = log(customer)
 
     customer_services.update_interaction(interaction, status="open")
     assert invitations(customer) == [("NPS", "scheduled", "", None)]
 
-    frozen.move_to(NOW + timedelta(days=1))
+    clock.move_to(NOW + timedelta(days=1))
     customer_services.update_interaction(interaction, status="resolved")
 
     assert invitations(customer) == [
@@ -107,7 +100,7 @@ def test_reopening_holds_the_survey_and_resolving_again_sends_one(survey, frozen
     ]
 
 
-def test_resolving_again_after_the_mail_went_out_sends_nothing_new(survey, frozen):
+def test_resolving_again_after_the_mail_went_out_sends_nothing_new(survey):
     customer = CustomerFactory.create()
     interaction = log(customer)
     Invitation.objects.update(status="sent", sent_at=NOW)

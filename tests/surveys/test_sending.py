@@ -11,15 +11,9 @@ from surveys import tasks
 from surveys.services import answers, sending
 from tests.factories import CustomerFactory, InvitationFactory, SurveyFactory
 
-pytestmark = pytest.mark.django_db
-
 NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
 
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+pytestmark = [pytest.mark.django_db, pytest.mark.now(NOW)]
 
 
 def due(**fields):
@@ -262,13 +256,13 @@ def test_a_mail_a_week_overdue_expires_instead_of_going_out_late(mailoutbox):
     assert mailoutbox == []
 
 
-def test_one_reminder_three_days_later_and_no_more(mailoutbox, frozen):
+def test_one_reminder_three_days_later_and_no_more(mailoutbox, clock):
     invitation = due()
     sending.send_invitation(invitation.pk)
 
-    frozen.move_to(NOW + timedelta(days=3))
+    clock.move_to(NOW + timedelta(days=3))
     assert sending.send_invitation(invitation.pk) == "sent"
-    frozen.move_to(NOW + timedelta(days=6))
+    clock.move_to(NOW + timedelta(days=6))
     assert sending.send_invitation(invitation.pk) == "not_due"
 
     first, reminder = mailoutbox
@@ -284,12 +278,12 @@ def test_one_reminder_three_days_later_and_no_more(mailoutbox, frozen):
     assert invitation.sent_at == NOW
 
 
-def test_an_answer_cancels_the_reminder(mailoutbox, frozen):
+def test_an_answer_cancels_the_reminder(mailoutbox, clock):
     invitation = due()
     sending.send_invitation(invitation.pk)
     answers.record_response(invitation, score=9)
 
-    frozen.move_to(NOW + timedelta(days=3))
+    clock.move_to(NOW + timedelta(days=3))
 
     assert sending.send_invitation(invitation.pk) == "not_due"
     assert len(mailoutbox) == 1

@@ -13,17 +13,12 @@ from tests.factories import ApiTokenFactory, UserFactory
 from tokens import services
 from tokens.models import ApiToken
 
-pytestmark = pytest.mark.django_db
-
 NOW = datetime(2027, 5, 4, 9, 30, tzinfo=UTC)
 LIST = reverse("admin:tokens_apitoken_changelist")
 ADD = reverse("admin:tokens_apitoken_add")
 KEY = re.compile(r"tl_[A-Za-z0-9_-]{40}")
 
-
-@pytest.fixture(autouse=True)
-def frozen_time(time_machine):
-    time_machine.move_to(NOW, tick=False)
+pytestmark = [pytest.mark.django_db, pytest.mark.now(NOW)]
 
 
 @pytest.fixture

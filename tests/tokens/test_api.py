@@ -17,21 +17,17 @@ from tests.factories import (
 from tokens import services
 from tokens.models import ApiToken
 
-pytestmark = pytest.mark.django_db
-
 NOW = datetime(2027, 5, 4, 9, 30, tzinfo=UTC)
 NOW_TEXT = "2027-05-04T09:30:00Z"
 TOKENS = "/api/v1/tokens/"
 CUSTOMERS = "/api/v1/customers/"
 READ_ONLY = {"detail": "This token may only read."}
 
-
-@pytest.fixture(autouse=True)
-def frozen_time(time_machine):
-    time_machine.move_to(NOW, tick=False)
+pytestmark = [pytest.mark.django_db, pytest.mark.now(NOW)]
 
 
-def bearer(key: str) -> APIClient:
+def with_key(key: str) -> APIClient:
+    """A client that sends this raw key, whatever it is, as its Bearer token."""
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     return client
@@ -56,7 +52,7 @@ def session(user) -> APIClient:
 def test_a_revoked_or_expired_key_is_a_401_that_says_why(manager, changes, message):
     token = ApiTokenFactory.create(user=manager, **changes)
 
-    response = bearer(token.key).get(CUSTOMERS)
+    response = with_key(token.key).get(CUSTOMERS)
 
     assert response.status_code == 401
     assert response.json() == {"detail": message}
@@ -91,7 +87,7 @@ def test_another_scheme_is_left_to_the_other_authentications():
 def test_a_request_records_the_last_use(support):
     token = ApiTokenFactory.create(user=support, last_used_at=None)
 
-    bearer(token.key).get(CUSTOMERS)
+    with_key(token.key).get(CUSTOMERS)
 
     token.refresh_from_db()
     assert token.last_used_at == NOW
@@ -104,7 +100,7 @@ def test_a_read_token_reads(manager):
     CustomerFactory.create(name="Ada")
     token = ApiTokenFactory.create(user=manager, scope="read")
 
-    response = bearer(token.key).get(CUSTOMERS)
+    response = with_key(token.key).get(CUSTOMERS)
 
     assert response.status_code == 200
     assert [row["name"] for row in response.json()["results"]] == ["Ada"]
@@ -114,7 +110,7 @@ def test_a_read_token_may_not_post_patch_put_or_delete(manager):
     company = CompanyFactory.create(name="Acme")
     customer = CustomerFactory.create(name="Ada", company=company)
     survey = SurveyFactory.create(name="NPS")
-    client = bearer(ApiTokenFactory.create(user=manager, scope="read").key)
+    client = with_key(ApiTokenFactory.create(user=manager, scope="read").key)
 
     responses = [
         client.post("/api/v1/companies/", {"name": "Globex"}, format="json"),
@@ -133,7 +129,7 @@ def test_a_read_token_may_not_post_patch_put_or_delete(manager):
 
 
 def test_a_write_token_writes_where_the_users_groups_allow(manager):
-    client = bearer(ApiTokenFactory.create(user=manager, scope="write").key)
+    client = with_key(ApiTokenFactory.create(user=manager, scope="write").key)
 
     response = client.post("/api/v1/companies/", {"name": "Globex"}, format="json")
 
@@ -142,7 +138,7 @@ def test_a_write_token_writes_where_the_users_groups_allow(manager):
 
 
 def test_a_write_token_of_a_user_without_a_role_writes_nothing(outsider):
-    client = bearer(ApiTokenFactory.create(user=outsider, scope="write").key)
+    client = with_key(ApiTokenFactory.create(user=outsider, scope="write").key)
 
     response = client.post("/api/v1/companies/", {"name": "Globex"}, format="json")
 
@@ -184,7 +180,7 @@ def test_a_signed_in_person_creates_a_token_and_sees_its_key_once(support):
     assert listed == [body]
     assert shown == body
     assert key not in json.dumps([listed, shown])
-    assert bearer(key).get(CUSTOMERS).status_code == 200
+    assert with_key(key).get(CUSTOMERS).status_code == 200
 
 
 def test_a_new_token_is_a_write_token_by_default(support):
@@ -227,7 +223,7 @@ def test_an_invalid_token_is_refused(support, body, errors):
 def test_a_token_may_not_create_tokens(support):
     token = ApiTokenFactory.create(user=support)
 
-    response = bearer(token.key).post(TOKENS, {"name": "Another"}, format="json")
+    response = with_key(token.key).post(TOKENS, {"name": "Another"}, format="json")
 
     assert response.status_code == 403
     assert response.json() == {
@@ -252,7 +248,7 @@ def test_each_user_lists_their_own_tokens_and_a_superuser_everyones(support):
 def test_a_token_lists_the_tokens_of_its_user(support):
     token = ApiTokenFactory.create(user=support, scope="read")
 
-    response = bearer(token.key).get(TOKENS)
+    response = with_key(token.key).get(TOKENS)
 
     assert [row["id"] for row in response.json()["results"]] == [token.id]
 
@@ -272,16 +268,16 @@ def test_a_token_is_revoked_through_the_api_and_signs_in_no_more(support, how):
 
     token.refresh_from_db()
     assert token.revoked_at == NOW
-    assert bearer(token.key).get(CUSTOMERS).status_code == 401
+    assert with_key(token.key).get(CUSTOMERS).status_code == 401
 
 
 def test_a_write_token_revokes_itself(support):
     token = ApiTokenFactory.create(user=support)
 
-    response = bearer(token.key).post(f"{TOKENS}{token.id}/revoke/")
+    response = with_key(token.key).post(f"{TOKENS}{token.id}/revoke/")
 
     assert response.status_code == 200
-    assert bearer(token.key).get(CUSTOMERS).json() == {
+    assert with_key(token.key).get(CUSTOMERS).json() == {
         "detail": "This token has been revoked."
     }
 
@@ -302,7 +298,7 @@ def test_nobody_revokes_the_token_of_another_user(support):
 def test_a_read_token_revokes_nothing(support):
     token = ApiTokenFactory.create(user=support, scope="read")
 
-    response = bearer(token.key).delete(f"{TOKENS}{token.id}/")
+    response = with_key(token.key).delete(f"{TOKENS}{token.id}/")
 
     assert response.status_code == 403
     token.refresh_from_db()
@@ -326,7 +322,7 @@ def test_a_token_past_its_rate_gets_a_429_with_retry_after(
     fresh_rates, support, time_machine
 ):
     token = ApiTokenFactory.create(user=support)
-    client = bearer(token.key)
+    client = with_key(token.key)
 
     statuses = [client.get(CUSTOMERS).status_code for _ in range(4)]
     refused = client.get(CUSTOMERS)
@@ -342,8 +338,8 @@ def test_a_token_past_its_rate_gets_a_429_with_retry_after(
 
 @override_settings(API_TOKEN_RATE="2/min")
 def test_each_token_has_a_rate_of_its_own(fresh_rates, support):
-    first = bearer(ApiTokenFactory.create(user=support).key)
-    second = bearer(ApiTokenFactory.create(user=support).key)
+    first = with_key(ApiTokenFactory.create(user=support).key)
+    second = with_key(ApiTokenFactory.create(user=support).key)
 
     statuses = [client.get(CUSTOMERS).status_code for client in [first] * 3]
     others = [client.get(CUSTOMERS).status_code for client in [second] * 2]
@@ -353,8 +349,8 @@ def test_each_token_has_a_rate_of_its_own(fresh_rates, support):
 
 @override_settings(API_TOKEN_RATE="5/min")
 def test_a_token_with_a_rate_of_its_own_is_held_to_it(fresh_rates, support):
-    strict = bearer(ApiTokenFactory.create(user=support, requests_per_minute=2).key)
-    default = bearer(ApiTokenFactory.create(user=support).key)
+    strict = with_key(ApiTokenFactory.create(user=support, requests_per_minute=2).key)
+    default = with_key(ApiTokenFactory.create(user=support).key)
 
     statuses = [strict.get(CUSTOMERS).status_code for _ in range(3)]
     others = [default.get(CUSTOMERS).status_code for _ in range(5)]
@@ -377,7 +373,7 @@ def test_a_token_is_made_with_its_own_rate(fresh_rates, support):
 
 @override_settings(API_TOKEN_RATE="2/min")
 def test_a_throttled_write_changes_nothing(fresh_rates, manager):
-    client = bearer(ApiTokenFactory.create(user=manager).key)
+    client = with_key(ApiTokenFactory.create(user=manager).key)
     client.get(CUSTOMERS)
     client.get(CUSTOMERS)
 
@@ -390,7 +386,7 @@ def test_a_throttled_write_changes_nothing(fresh_rates, manager):
 @override_settings(API_USER_RATE="2/min", API_TOKEN_RATE="2/min")
 def test_a_session_counts_apart_from_the_users_tokens(fresh_rates, support):
     client = session(support)
-    token = bearer(ApiTokenFactory.create(user=support).key)
+    token = with_key(ApiTokenFactory.create(user=support).key)
 
     statuses = [client.get(CUSTOMERS).status_code for _ in range(3)]
     by_token = [token.get(CUSTOMERS).status_code for _ in range(2)]
@@ -400,7 +396,7 @@ def test_a_session_counts_apart_from_the_users_tokens(fresh_rates, support):
 
 @override_settings(API_TOKEN_RATE=None)
 def test_a_rate_turned_off_throttles_nothing(fresh_rates, support):
-    client = bearer(ApiTokenFactory.create(user=support).key)
+    client = with_key(ApiTokenFactory.create(user=support).key)
 
     statuses = {client.get(CUSTOMERS).status_code for _ in range(20)}
 

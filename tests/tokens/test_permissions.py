@@ -17,10 +17,10 @@ from tests.factories import (
     UserFactory,
 )
 
-pytestmark = pytest.mark.django_db
-
 NOW = datetime(2027, 5, 4, 9, 30, tzinfo=UTC)
 HOUR = timedelta(hours=1)
+
+pytestmark = [pytest.mark.django_db, pytest.mark.now(NOW)]
 
 ALLOWED = "allowed"
 READ_ONLY = {"detail": "This token may only read."}
@@ -30,11 +30,6 @@ NOT_THE_OWNER = {"detail": "Only the case's owner or a manager may close it."}
 NOT_SIGNED_IN = {"detail": "Authentication credentials were not provided."}
 EXPIRED = {"detail": "This token has expired."}
 REVOKED = {"detail": "This token has been revoked."}
-
-
-@pytest.fixture(autouse=True)
-def frozen_time(time_machine):
-    time_machine.move_to(NOW, tick=False)
 
 
 @pytest.fixture

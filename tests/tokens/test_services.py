@@ -11,15 +11,10 @@ from tests.factories import ApiTokenFactory, UserFactory
 from tokens import services
 from tokens.models import ApiToken
 
-pytestmark = pytest.mark.django_db
-
 NOW = datetime(2027, 5, 4, 9, 30, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
 
-
-@pytest.fixture(autouse=True)
-def frozen_time(time_machine):
-    time_machine.move_to(NOW, tick=False)
+pytestmark = [pytest.mark.django_db, pytest.mark.now(NOW)]
 
 
 def stored_text() -> str:

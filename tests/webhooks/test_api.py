@@ -11,8 +11,6 @@ from tokens.models import ApiToken
 from webhooks import services
 from webhooks.models import Delivery, DeliveryAttempt, Event, Subscription
 
-pytestmark = pytest.mark.django_db
-
 NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
 WEBHOOKS = "/api/v1/webhooks/"
 NOT_ALLOWED = {"detail": "You do not have permission to perform this action."}
@@ -22,10 +20,7 @@ VALID = {
     "event_types": ["case.opened", "response.created"],
 }
 
-
-@pytest.fixture(autouse=True)
-def frozen_time(time_machine):
-    time_machine.move_to(NOW, tick=False)
+pytestmark = [pytest.mark.django_db, pytest.mark.now(NOW)]
 
 
 def client_of(user) -> APIClient:

@@ -23,18 +23,14 @@ from surveys.services import answers
 from tests.factories import CustomerFactory, SubscriptionFactory, UserFactory
 from tests.ports import free_port
 from tests.webhooks.conftest import verified
+from webhooks import delivery as webhook_delivery
+from webhooks import http as webhook_http
 from webhooks import services, tasks
 from webhooks.models import Delivery, DeliveryAttempt, Event, Subscription
 
-pytestmark = pytest.mark.django_db
-
 NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
 
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+pytestmark = [pytest.mark.django_db, pytest.mark.now(NOW)]
 
 
 @pytest.fixture
@@ -57,7 +53,7 @@ def subscription(owner, receiver):
 
 
 def now() -> datetime:
-    return datetime.now(UTC)  # frozen, and moved, by time_machine
+    return datetime.now(UTC)  # frozen, and moved, by the clock fixture
 
 
 def unsubscribed_event() -> Delivery:
@@ -114,20 +110,20 @@ def test_a_receiver_with_another_secret_rejects_the_signature(subscription, rece
     assert [request.verified for request in receiver.received] == [False]
 
 
-def test_a_replayed_request_is_too_old_for_the_receiver(subscription, receiver, frozen):
+def test_a_replayed_request_is_too_old_for_the_receiver(subscription, receiver):
     delivery = unsubscribed_event()
     tasks.deliver_webhook_task(delivery.pk)
     [request] = receiver.received
     header = request.headers["Touchloop-Signature"]
 
-    assert services.verify_signature(
+    assert webhook_http.verify_signature(
         header, secret=subscription.secret, body=request.body, now=NOW
     )
     later = NOW + timedelta(minutes=6)
-    assert not services.verify_signature(
+    assert not webhook_http.verify_signature(
         header, secret=subscription.secret, body=request.body, now=later
     )
-    assert not services.verify_signature(
+    assert not webhook_http.verify_signature(
         header, secret=subscription.secret, body=request.body + b" ", now=NOW
     )
 
@@ -138,7 +134,9 @@ def test_a_replayed_request_is_too_old_for_the_receiver(subscription, receiver, 
 )
 def test_a_malformed_signature_is_refused_without_an_error(header):
     assert not verified(header, secret="whsec_x", body=b"{}")
-    assert not services.verify_signature(header, secret="whsec_x", body=b"{}", now=NOW)
+    assert not webhook_http.verify_signature(
+        header, secret="whsec_x", body=b"{}", now=NOW
+    )
 
 
 def test_running_the_task_twice_delivers_once(subscription, receiver):
@@ -152,7 +150,7 @@ def test_running_the_task_twice_delivers_once(subscription, receiver):
 
 
 def test_a_failing_receiver_is_retried_with_growing_backoff_until_it_recovers(
-    subscription, receiver, frozen
+    subscription, receiver, clock
 ):
     receiver.statuses = [500, 503]
     delivery = unsubscribed_event()
@@ -163,7 +161,7 @@ def test_a_failing_receiver_is_retried_with_growing_backoff_until_it_recovers(
     assert first_retry == NOW + timedelta(minutes=1)
     assert tasks.deliver_webhook_task(delivery.pk) == "not due"
 
-    frozen.move_to(first_retry)
+    clock.move_to(first_retry)
     assert tasks.deliver_webhook_task(delivery.pk) == "retry"
     delivery.refresh_from_db()
     second_retry = delivery.next_attempt_at
@@ -171,7 +169,7 @@ def test_a_failing_receiver_is_retried_with_growing_backoff_until_it_recovers(
     assert delivery.last_status_code == 503
     assert delivery.last_error == "HTTP 503"
 
-    frozen.move_to(second_retry)
+    clock.move_to(second_retry)
     assert tasks.deliver_webhook_task(delivery.pk) == "succeeded"
 
     delivery.refresh_from_db()
@@ -217,11 +215,11 @@ def test_the_sweep_asks_again_only_for_a_task_lost_for_a_lease(
     lease = timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
     queued.clear()  # …and lost
 
-    assert services.queue_due(now=NOW) == 0
-    assert services.queue_due(now=NOW + lease - timedelta(seconds=1)) == 0
-    assert services.queue_due(now=NOW + lease) == 1
-    assert services.queue_due(now=NOW + lease + timedelta(seconds=30)) == 0
-    assert services.queue_due(now=NOW + 2 * lease) == 1
+    assert webhook_delivery.queue_due(now=NOW) == 0
+    assert webhook_delivery.queue_due(now=NOW + lease - timedelta(seconds=1)) == 0
+    assert webhook_delivery.queue_due(now=NOW + lease) == 1
+    assert webhook_delivery.queue_due(now=NOW + lease + timedelta(seconds=30)) == 0
+    assert webhook_delivery.queue_due(now=NOW + 2 * lease) == 1
     assert queued == [delivery.pk, delivery.pk]
     delivery.refresh_from_db()
     assert delivery.queued_at == NOW + 2 * lease
@@ -233,7 +231,7 @@ def test_a_claimed_delivery_is_no_longer_queued(subscription, receiver):
     delivery.refresh_from_db()
     assert delivery.queued_at == NOW
 
-    assert services.deliver(delivery.pk, now=NOW) == "retry"
+    assert webhook_delivery.deliver(delivery.pk, now=NOW) == "retry"
 
     delivery.refresh_from_db()
     assert delivery.queued_at is None
@@ -249,13 +247,13 @@ def test_a_claim_of_a_dead_worker_runs_out_after_the_lease(subscription, setting
         attempts=1,
     )
 
-    assert services.deliver(delivery.pk, now=NOW) == "not due"
+    assert webhook_delivery.deliver(delivery.pk, now=NOW) == "not due"
     later = NOW + timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
-    assert services.deliver(delivery.pk, now=later) == "succeeded"
+    assert webhook_delivery.deliver(delivery.pk, now=later) == "succeeded"
 
 
 def test_a_delivery_failing_for_24_hours_is_marked_failed(
-    subscription, receiver, frozen, settings
+    subscription, receiver, clock, settings
 ):
     settings.WEBHOOK_DISABLE_AFTER_FAILURES = 1000  # not the rule tested here
     receiver.statuses = [500] * 100
@@ -267,7 +265,7 @@ def test_a_delivery_failing_for_24_hours_is_marked_failed(
         delivery.refresh_from_db()
         if delivery.next_attempt_at is None:
             break
-        frozen.move_to(delivery.next_attempt_at)
+        clock.move_to(delivery.next_attempt_at)
 
     assert outcomes[-1] == "failed"
     assert set(outcomes[:-1]) == {"retry"}
@@ -284,7 +282,7 @@ def test_the_sweep_gives_up_deliveries_past_the_deadline(subscription):
     Delivery.objects.filter(id=delivery.pk).update(next_attempt_at=NOW)
 
     with time_machine.travel(NOW + timedelta(hours=24), tick=False):
-        assert services.queue_due(now=NOW + timedelta(hours=24)) == 0
+        assert webhook_delivery.queue_due(now=NOW + timedelta(hours=24)) == 0
 
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.FAILED
@@ -361,7 +359,9 @@ def fail_once_per_event(subscription, *, count: int) -> list[str]:
     outcomes = []
     for _ in range(count):
         outcomes.append(
-            services.deliver(services.send_test_event(subscription).pk, now=now())
+            webhook_delivery.deliver(
+                services.send_test_event(subscription).pk, now=now()
+            )
         )
     return outcomes
 
@@ -403,19 +403,19 @@ def test_a_subscription_that_keeps_failing_is_disabled_and_its_owner_told(
 
 
 def test_failures_within_a_day_of_a_success_do_not_disable(
-    subscription, receiver, settings, smtp_server, frozen
+    subscription, receiver, settings, smtp_server, clock
 ):
     settings.WEBHOOK_DISABLE_AFTER_FAILURES = 3
     receiver.statuses = [200] + [500] * 10
     fail_once_per_event(subscription, count=1)  # succeeds
-    frozen.move_to(NOW + timedelta(hours=23))
+    clock.move_to(NOW + timedelta(hours=23))
 
     fail_once_per_event(subscription, count=5)
 
     subscription.refresh_from_db()
     assert subscription.consecutive_failures == 5
     assert subscription.is_active is True
-    frozen.move_to(NOW + timedelta(hours=24))
+    clock.move_to(NOW + timedelta(hours=24))
     fail_once_per_event(subscription, count=1)
     subscription.refresh_from_db()
     assert subscription.is_active is False
@@ -456,7 +456,7 @@ def test_enabling_again_starts_the_count_afresh(subscription):
 
 def test_the_body_is_compact_json():
     event = Event(type="ping", created_at=NOW, payload={"message": "你好"})
-    assert json.loads(services.body_of(event)) == {
+    assert json.loads(webhook_http.body_of(event)) == {
         "id": str(event.id),
         "type": "ping",
         "created_at": "2026-11-18T10:00:00Z",
@@ -475,7 +475,9 @@ def test_events_older_than_the_keep_days_are_purged_with_their_log(
     with time_machine.travel(NOW + timedelta(days=10), tick=False):
         recent = unsubscribed_event()
 
-    purged = services.purge_old(now=NOW + timedelta(days=30, seconds=1), batch=1)
+    purged = webhook_delivery.purge_old(
+        now=NOW + timedelta(days=30, seconds=1), batch=1
+    )
 
     assert purged == 1
     assert list(Delivery.objects.values_list("id", flat=True)) == [recent.pk]
@@ -709,7 +711,7 @@ def test_https_to_the_checked_address_verifies_the_urls_name(
     )
 
     untrusted = services.send_test_event(subscription)
-    assert services.deliver(untrusted.pk, now=NOW) == "retry"
+    assert webhook_delivery.deliver(untrusted.pk, now=NOW) == "retry"
     untrusted.refresh_from_db()
     assert untrusted.last_error == "TLS certificate not valid"
 
@@ -718,5 +720,5 @@ def test_https_to_the_checked_address_verifies_the_urls_name(
         ssl, "create_default_context", lambda: default_context(cafile=str(cert))
     )
     trusted = services.send_test_event(subscription)
-    assert services.deliver(trusted.pk, now=NOW) == "succeeded"
+    assert webhook_delivery.deliver(trusted.pk, now=NOW) == "succeeded"
     assert seen == {"sni": "hooks.example.com", "host": f"hooks.example.com:{port}"}

@@ -5,7 +5,6 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 from django.db import transaction
 
 from customers import services as customer_services
@@ -27,15 +26,9 @@ from tests.factories import (
 )
 from webhooks.models import EVENT_TYPES, Delivery, Event
 
-pytestmark = pytest.mark.django_db
-
 NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
 
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+pytestmark = [pytest.mark.django_db, pytest.mark.now(NOW)]
 
 
 @pytest.fixture

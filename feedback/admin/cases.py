@@ -1,6 +1,5 @@
 """The case desk: the case page with its quick actions, the list of cases, the
-manual case form, and the settings of the case workflow (holidays, staff mail
-language, the alert outbox).
+manual case form, and the customer page's latest cases.
 
 Every change to a case goes through the case services (feedback/services/
 cases.py), which check who may make it and write the timeline; the admin
@@ -22,7 +21,6 @@ from django.http import (
     HttpResponseNotAllowed,
     HttpResponseRedirect,
 )
-from django.template.defaultfilters import truncatechars
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -34,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from customers.models import Interaction
+from feedback import permissions
 from feedback.forms import (
     QUICK_ACTIONS,
     OpenCaseForm,
@@ -45,16 +44,7 @@ from feedback.forms import (
     quick_actions_for,
     staff_name,
 )
-from feedback.models import (
-    Alert,
-    Case,
-    CaseEvent,
-    CaseQuerySet,
-    Holiday,
-    RootCause,
-    StaffPreference,
-    WeeklyDigest,
-)
+from feedback.models import Case, CaseEvent, CaseQuerySet
 from feedback.services import cases
 from lib.admin import HistoryInline, ViewOnlyAdmin
 from surveys.models import SurveyResponse
@@ -161,7 +151,7 @@ class CaseEventInline(admin.TabularInline):  # type: ignore[type-arg]
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # The timeline is part of the case: whoever sees the case sees it.
-        return cases.may_view(request.user)
+        return permissions.may_view(request.user)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -294,12 +284,12 @@ class CaseAdmin(ViewOnlyAdmin):
     # Who may do what: the case services decide; these only choose what to show.
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return cases.may_open(request.user)
+        return permissions.may_open(request.user)
 
     def has_reassign_permission(self, request: HttpRequest) -> bool:
         # Owners reassign their own cases, managers any: the service checks
         # each chosen case.
-        return cases.may_view(request.user)
+        return permissions.may_view(request.user)
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         return self.add_fieldsets if obj is None else self.fieldsets
@@ -539,7 +529,7 @@ class CaseAdmin(ViewOnlyAdmin):
             # user's to work on): the errors go in a message instead.
             message = (
                 error_text(form)
-                if cases.may_work_on(request.user, case)
+                if permissions.may_work_on(request.user, case)
                 else _("Only the case's owner or a manager may work on this case.")
             )
             self.message_user(request, message, messages.ERROR)
@@ -627,93 +617,3 @@ def message_of(error: PermissionDenied | ValidationError) -> str:
     if isinstance(error, ValidationError):
         return " ".join(error.messages)
     return str(error) or str(_("You may not do this."))
-
-
-@admin.register(RootCause)
-class RootCauseAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ["name", "position", "is_active"]
-    list_editable = ["position", "is_active"]
-    search_fields = ["name"]
-
-
-@admin.register(Holiday)
-class HolidayAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """Days the business-hours deadline clock skips; managers keep the list."""
-
-    list_display = ["date", "name"]
-    ordering = ["-date"]
-    search_fields = ["name"]
-    date_hierarchy = "date"
-
-
-@admin.register(StaffPreference)
-class StaffPreferenceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """The language of each staff member's mail, and whether a manager
-    receives the weekly digest."""
-
-    list_display = ["user", "language", "receives_weekly_digest"]
-    list_select_related = ["user"]
-    list_filter = ["language", "receives_weekly_digest"]
-    search_fields = ["user__username", "user__email"]
-    ordering = ["user__username"]
-
-    def formfield_for_foreignkey(
-        self, db_field: Any, request: HttpRequest, **kwargs: Any
-    ) -> Any:
-        if db_field.name == "user":
-            kwargs["queryset"] = active_staff()
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-
-@admin.register(Alert)
-class AlertAdmin(ViewOnlyAdmin):
-    """The outbox of case alerts, to see what went out and what failed."""
-
-    list_display = [
-        "event",
-        "case_link",
-        "channel",
-        "recipient",
-        "sent_at",
-        "attempts",
-        "short_error",
-    ]
-    list_select_related = ["event", "recipient"]
-    list_filter = ["channel", ("sent_at", admin.EmptyFieldListFilter)]
-    ordering = ["-id"]
-    sortable_by = ()
-
-    @admin.display(description=_("case"))
-    def case_link(self, alert: Alert) -> str:
-        return format_html(
-            '<a href="{}">#{}</a>',
-            reverse("admin:feedback_case_change", args=[alert.event.case_id]),
-            alert.event.case_id,
-        )
-
-    @admin.display(description=_("last error"))
-    def short_error(self, alert: Alert) -> str:
-        return truncatechars(alert.last_error, 80)
-
-
-@admin.register(WeeklyDigest)
-class WeeklyDigestAdmin(ViewOnlyAdmin):
-    """The outbox of the managers' weekly digest: who got which week."""
-
-    list_display = [
-        "user",
-        "week_start",
-        "sent_at",
-        "attempts",
-        "next_attempt_at",
-        "short_error",
-    ]
-    list_select_related = ["user"]
-    list_filter = ["week_start", ("sent_at", admin.EmptyFieldListFilter)]
-    search_fields = ["user__username", "user__email"]
-    ordering = ["-id"]
-    sortable_by = ()
-
-    @admin.display(description=_("last error"))
-    def short_error(self, digest: WeeklyDigest) -> str:
-        return truncatechars(digest.last_error, 80)

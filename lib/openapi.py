@@ -3,7 +3,7 @@ drf-spectacular postprocessing hook (settings.SPECTACULAR_SETTINGS).
 
 drf-spectacular documents what a view returns when all goes well; the errors
 come from layers it does not see (authentication, permissions, throttling,
-the parsers, the filters, the cursor and `crm.api.exception_handler`), the
+the parsers, the filters, the cursor and `lib.api_errors.exception_handler`), the
 same for every view, so they are added here by method and shape of the
 operation. A view's own description of a code is kept; only its missing body
 is filled in.

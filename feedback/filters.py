@@ -13,9 +13,9 @@ from django.utils import timezone
 from django_filters.fields import ModelChoiceField
 from drf_spectacular.utils import extend_schema_field
 
-from customers.filters import IdFilter, StrictBooleanFilter, UpdatedSinceFilter
 from customers.models import Customer
 from feedback.models import Case, CaseQuerySet, RootCause
+from lib.filters import IdFilter, StrictBooleanFilter, UpdatedSinceFilter
 
 ME = "me"
 NOBODY = "none"

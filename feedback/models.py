@@ -1,4 +1,5 @@
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -52,6 +53,15 @@ class StaffPreference(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+    @staticmethod
+    def mail_language_of(user: Any) -> str:
+        """The language of the staff member's mail (alerts, the digest, a
+        webhook owner's notice): their own, else the site's."""
+        try:
+            return str(user.preference.language)
+        except StaffPreference.DoesNotExist:
+            return str(settings.LANGUAGE_CODE)
 
 
 class Holiday(models.Model):

@@ -16,13 +16,13 @@ from customers.models import Channel, Customer, Interaction
 from feedback import permissions
 from feedback.models import Case, CaseEvent, RootCause
 from lib.api import (
+    IdListField,
     IdRelatedField,
     ModelSerializer,
     Serializer,
     UtcDateTimeField,
 )
 from surveys.models import SurveyResponse
-from surveys.serializers import IdListField
 
 MAX_TEXT_LENGTH = 10_000
 MAX_ASSIGNED_CASES = 1_000

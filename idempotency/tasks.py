@@ -1,12 +1,13 @@
 """Celery tasks of the idempotency app; beat runs the purge
-(settings.CELERY_BEAT_SCHEDULE)."""
+(settings.CELERY_BEAT_SCHEDULE). The task imports its service inside its body,
+as every app's tasks do."""
 
 from celery import shared_task
 from django.utils import timezone
 
-from idempotency import services
-
 
 @shared_task
 def purge_idempotency_keys_task() -> int:
+    from idempotency import services
+
     return services.purge(now=timezone.now())

@@ -20,8 +20,8 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from customers.models import Customer
+from feedback import answers as answers_export
 from feedback.models import Case
-from feedback.views import export as answers_export
 from lib import csv_stream
 from surveys.models import SurveyResponse
 

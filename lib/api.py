@@ -14,7 +14,8 @@ from typing import IO, Any, TypeVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
+from django.utils.translation import gettext as _
 from rest_framework import (
     exceptions,
     filters,
@@ -23,6 +24,7 @@ from rest_framework import (
     permissions,
     serializers,
 )
+from rest_framework.fields import empty
 from rest_framework.pagination import Cursor
 from rest_framework.request import Request
 
@@ -246,3 +248,41 @@ def list_filters() -> list[type[Any]]:
     from django_filters.rest_framework import DjangoFilterBackend
 
     return [DjangoFilterBackend, SearchFilter, OrderingFilter]
+
+
+# Ids are BigAutoField values: anything larger is not one (and would not fit
+# in PostgreSQL's bigint).
+MAX_ID = 2**63 - 1
+
+
+class IdListField(serializers.ListField):
+    """Ids of related rows, checked in one query; renders the ids of a
+    to-many relation (prefetch it, or each row costs a query)."""
+
+    def __init__(self, *, queryset: QuerySet[Any], **kwargs: Any) -> None:
+        self.queryset = queryset
+        super().__init__(
+            child=serializers.IntegerField(min_value=1, max_value=MAX_ID), **kwargs
+        )
+
+    def get_attribute(self, instance: Model) -> list[int]:
+        related: Any = super().get_attribute(instance)  # the related manager
+        return [row.pk for row in related.all()]
+
+    def to_representation(self, data: list[int]) -> list[int]:
+        return data
+
+    def run_validation(self, data: Any = empty) -> Any:
+        # After the length check: a list too long is refused without a query.
+        value = super().run_validation(data)
+        if not isinstance(value, list):
+            return value
+        ids = list(dict.fromkeys(value))
+        known = set(self.queryset.filter(pk__in=ids).values_list("pk", flat=True))
+        unknown = [id_ for id_ in ids if id_ not in known]
+        if unknown:
+            raise serializers.ValidationError(
+                _("Unknown ids: %(ids)s.") % {"ids": ", ".join(map(str, unknown))},
+                code="does_not_exist",
+            )
+        return ids

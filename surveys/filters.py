@@ -12,13 +12,13 @@ from django.db import connection
 from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 
-from customers.filters import (
+from customers.models import Company, Customer, Interaction
+from lib.filters import (
     IdFilter,
     StrictBooleanFilter,
     UpdatedSinceFilter,
     UtcDateTimeField,
 )
-from customers.models import Company, Customer, Interaction
 from surveys.models import Invitation, Survey, SurveyResponse
 
 

@@ -3,56 +3,18 @@
 
 from typing import Any
 
-from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
 from rest_framework import serializers
-from rest_framework.fields import empty
 
 from customers.models import Channel, Company, Customer, Language, Stage, Touchpoint
-from lib.api import IdRelatedField, ModelSerializer, Serializer
+from lib.api import IdListField, IdRelatedField, ModelSerializer, Serializer
 from surveys import filters
 from surveys.models import Invitation, Survey, SurveyResponse
 from surveys.services import definitions
 
 TIMESTAMPS = ["created_at", "updated_at"]
-# Ids are BigAutoField values: anything larger is not one (and would not fit
-# in PostgreSQL's bigint).
-MAX_ID = 2**63 - 1
 MAX_LISTED_CUSTOMERS = 10_000
 MAX_FILTERED_CUSTOMERS = 100_000
-
-
-class IdListField(serializers.ListField):
-    """Ids of related rows, checked in one query; renders the ids of a
-    to-many relation (prefetch it, or each row costs a query)."""
-
-    def __init__(self, *, queryset: QuerySet[Any], **kwargs: Any) -> None:
-        self.queryset = queryset
-        super().__init__(
-            child=serializers.IntegerField(min_value=1, max_value=MAX_ID), **kwargs
-        )
-
-    def get_attribute(self, instance: Model) -> list[int]:
-        related: Any = super().get_attribute(instance)  # the related manager
-        return [row.pk for row in related.all()]
-
-    def to_representation(self, data: list[int]) -> list[int]:
-        return data
-
-    def run_validation(self, data: Any = empty) -> Any:
-        # After the length check: a list too long is refused without a query.
-        value = super().run_validation(data)
-        if not isinstance(value, list):
-            return value
-        ids = list(dict.fromkeys(value))
-        known = set(self.queryset.filter(pk__in=ids).values_list("pk", flat=True))
-        unknown = [id_ for id_ in ids if id_ not in known]
-        if unknown:
-            raise serializers.ValidationError(
-                _("Unknown ids: %(ids)s.") % {"ids": ", ".join(map(str, unknown))},
-                code="does_not_exist",
-            )
-        return ids
 
 
 class SurveySerializer(ModelSerializer[Survey]):

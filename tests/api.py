@@ -21,3 +21,18 @@ def bearer(user: Any) -> APIClient:
 def ids(response: Any) -> list[int]:
     """The ids of a list page, in its order."""
     return [row["id"] for row in response.json()["results"]]
+
+
+def session(user: Any) -> APIClient:
+    """A client signed in as the browser is: with the user's session."""
+    client = APIClient()
+    client.force_login(user)
+    return client
+
+
+def authenticated(user: Any, **defaults: Any) -> APIClient:
+    """A client whose requests are the user's, with no key or session at all
+    (DRF's force_authenticate): for tests of what comes after sign-in."""
+    client = APIClient(**defaults)
+    client.force_authenticate(user)
+    return client

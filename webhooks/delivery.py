@@ -35,7 +35,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from feedback.services import alerts
+from feedback.models import StaffPreference
 from lib import emails
 from lib.backoff import backoff
 from webhooks import tasks
@@ -220,7 +220,7 @@ def tell_owner(subscription_id: int) -> None:
         emails.send(
             "webhook_disabled",
             to=owner.email,
-            language=alerts.language_of(owner),
+            language=StaffPreference.mail_language_of(owner),
             context={
                 "brand": settings.BRAND_NAME,
                 "subscription": subscription,

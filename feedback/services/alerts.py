@@ -135,13 +135,6 @@ def case_link(case: Case) -> str:
     return settings.SITE_URL + reverse("admin:feedback_case_change", args=[case.pk])
 
 
-def language_of(user: User) -> str:
-    try:
-        return user.preference.language
-    except StaffPreference.DoesNotExist:
-        return settings.LANGUAGE_CODE
-
-
 def send_mail(alert: Alert) -> None:
     event, recipient = alert.event, alert.recipient
     if recipient is None:  # deliver drops these; the type does not know
@@ -150,7 +143,7 @@ def send_mail(alert: Alert) -> None:
     emails.send(
         "case_alert",
         to=recipient.email,
-        language=language_of(recipient),
+        language=StaffPreference.mail_language_of(recipient),
         context={
             "brand": settings.BRAND_NAME,
             "event": event,

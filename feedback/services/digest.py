@@ -317,7 +317,7 @@ def send_mail(digest: WeeklyDigest, *, contents: Contents) -> None:
     emails.send(
         "weekly_digest",
         to=user.email,
-        language=alerts.language_of(user),
+        language=StaffPreference.mail_language_of(user),
         context={
             "brand": settings.BRAND_NAME,
             "recipient": user,

@@ -5,11 +5,12 @@ first and paged by cursor."""
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from feedback.answers import with_columns
 from feedback.metrics.filters import AnswerFilter
 from feedback.views.access import manager_required, page_context
 from feedback.views.display import SHORT_NAMES
@@ -19,13 +20,6 @@ from surveys.models import Band, SurveyResponse
 PAGE_SIZE = 50
 LATEST_COMMENTS = 10
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def with_columns(answers: QuerySet[SurveyResponse]) -> QuerySet[SurveyResponse]:
-    """One query for a page of answers and everything the list shows."""
-    return answers.select_related(
-        "customer", "survey", "touchpoint", "company", "staff"
-    ).annotate(case_pk=F("case__pk"))
 
 
 def detractor_comments(answers: AnswerFilter) -> list[SurveyResponse]:

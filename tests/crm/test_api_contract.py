@@ -106,12 +106,12 @@ def test_the_webhook_list_runs_the_same_queries_for_5_rows_as_for_50(
 
 
 def test_ordering_by_update_time_breaks_ties_by_id_and_pages_never_skip_a_row(
-    support, time_machine
+    support, clock
 ):
-    time_machine.move_to(NOW, tick=False)
+    clock.move_to(NOW, tick=False)
     # Five customers updated at the very same instant, two later.
     tied = [CustomerFactory.create().id for _ in range(5)]
-    time_machine.move_to(datetime(2025, 2, 1, tzinfo=UTC), tick=False)
+    clock.move_to(datetime(2025, 2, 1, tzinfo=UTC), tick=False)
     later = [CustomerFactory.create().id for _ in range(2)]
     client = bearer(support)
 
@@ -179,10 +179,10 @@ def test_a_search_with_a_nul_is_a_400_naming_the_parameter(support):
     assert response.json() == {"search": ["Null characters are not allowed."]}
 
 
-def test_cases_can_be_synced_incrementally(support, time_machine):
-    time_machine.move_to(NOW, tick=False)
+def test_cases_can_be_synced_incrementally(support, clock):
+    clock.move_to(NOW, tick=False)
     CaseFactory.create()
-    time_machine.move_to(datetime(2025, 2, 1, tzinfo=UTC), tick=False)
+    clock.move_to(datetime(2025, 2, 1, tzinfo=UTC), tick=False)
     recent = CaseFactory.create()
 
     response = bearer(support).get(

@@ -77,12 +77,12 @@ def test_support_logs_an_interaction_from_the_customer_page(client, support):
 
 
 def test_an_interaction_is_logged_in_the_hour_that_daylight_saving_repeats(
-    client, support, settings, time_machine
+    client, support, settings, clock
 ):
     # New York, 2026-11-01 01:40 EST: 01:40 happened an hour ago too, in EDT.
     settings.TIME_ZONE = "America/New_York"
     now = datetime(2026, 11, 1, 6, 40, tzinfo=UTC)
-    time_machine.move_to(now, tick=False)
+    clock.move_to(now, tick=False)
     customer = CustomerFactory.create()
     url = reverse("admin:customers_customer_change", args=[customer.pk])
     client.force_login(support)

@@ -66,9 +66,9 @@ def test_a_duplicate_company_external_id_is_refused(support):
     assert Company.objects.count() == 1
 
 
-def test_companies_are_filtered_by_external_id_and_update_time(support, time_machine):
+def test_companies_are_filtered_by_external_id_and_update_time(support, clock):
     CompanyFactory.create(external_id="acct-1")
-    time_machine.move_to(NOW + timedelta(days=1), tick=False)
+    clock.move_to(NOW + timedelta(days=1), tick=False)
     recent = CompanyFactory.create(external_id="acct-2")
     client = bearer(support)
 

@@ -101,9 +101,9 @@ def test_support_logs_an_interaction_in_their_own_name(support):
     }
 
 
-def test_resolving_an_open_interaction_records_when(support, time_machine):
+def test_resolving_an_open_interaction_records_when(support, clock):
     interaction = InteractionFactory.create(status="open", resolved_at=None)
-    time_machine.move_to(NOW + timedelta(hours=3), tick=False)
+    clock.move_to(NOW + timedelta(hours=3), tick=False)
 
     response = bearer(support).patch(
         f"{INTERACTIONS}{interaction.id}/",
@@ -193,9 +193,9 @@ def test_interactions_are_filtered_by_customer_channel_and_status(support):
     assert [row["id"] for row in response.json()["results"]] == [wanted.id]
 
 
-def test_interactions_are_filtered_by_update_time(support, time_machine):
+def test_interactions_are_filtered_by_update_time(support, clock):
     InteractionFactory.create()
-    time_machine.move_to(NOW + timedelta(minutes=1), tick=False)
+    clock.move_to(NOW + timedelta(minutes=1), tick=False)
     recent = InteractionFactory.create()
 
     response = bearer(support).get(

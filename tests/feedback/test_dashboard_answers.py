@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import Stage
-from feedback.views import export
+from feedback import answers
 from surveys.models import Kind
 from surveys.services import rollup
 from tests.factories import CustomerFactory, SurveyFactory, UserFactory
@@ -223,7 +223,7 @@ def test_the_csv_has_one_row_per_answer_with_every_dimension(
         'attachment; filename="answers-nps-2026-11-01-2026-11-30.csv"'
     )
     header, *rows = read_csv(response)
-    assert header == export.CSV_COLUMNS
+    assert header == answers.CSV_COLUMNS
     assert len(rows) == 5
     detractor = five[-1]
     [row] = [row for row in rows if row[0] == str(detractor.pk)]

@@ -20,6 +20,7 @@ from idempotency import services
 from idempotency.api import IdempotentViewMixin, hash_request
 from idempotency.models import IdempotencyKey
 from surveys.models import Invitation
+from tests.api import authenticated
 from tests.factories import (
     CaseFactory,
     CustomerFactory,
@@ -55,12 +56,6 @@ def survey(db):
     return SurveyFactory.create(name="NPS")
 
 
-def signed_in(user, **kwargs) -> APIClient:
-    client = APIClient(**kwargs)
-    client.force_authenticate(user)
-    return client
-
-
 def log_call(client: APIClient, customer, key: str | None = KEY, subject="Refund"):
     headers = {} if key is None else {"Idempotency-Key": key}
     return client.post(
@@ -87,7 +82,7 @@ def notes(case) -> list[str]:
 def test_a_replayed_create_returns_the_first_answer_and_creates_nothing(
     support, customer, survey
 ):
-    client = signed_in(support)
+    client = authenticated(support)
 
     first = log_call(client, customer)
     again = log_call(client, customer)
@@ -118,7 +113,7 @@ def test_a_replayed_create_returns_the_first_answer_and_creates_nothing(
 
 def test_a_replayed_action_returns_the_first_answer_and_adds_one_note(manager):
     case = CaseFactory.create(owner=manager)
-    client = signed_in(manager)
+    client = authenticated(manager)
     body = {"note": "Left a voicemail."}
 
     first = client.post(
@@ -137,7 +132,7 @@ def test_a_replayed_action_returns_the_first_answer_and_adds_one_note(manager):
 
 
 def test_a_refusal_is_kept_and_replayed_too(support, customer):
-    client = signed_in(support)
+    client = authenticated(support)
     body = {"customer": customer.id, "channel": "fax"}
 
     first = client.post(
@@ -155,7 +150,7 @@ def test_a_refusal_is_kept_and_replayed_too(support, customer):
 
 
 def test_without_the_header_every_post_runs(support, customer, survey):
-    client = signed_in(support)
+    client = authenticated(support)
 
     first = log_call(client, customer, key=None)
     again = log_call(client, customer, key=None)
@@ -172,7 +167,7 @@ def test_without_the_header_every_post_runs(support, customer, survey):
 def test_the_same_key_with_another_body_is_a_conflict_and_changes_nothing(
     support, customer, survey
 ):
-    client = signed_in(support)
+    client = authenticated(support)
     first = log_call(client, customer, subject="Refund")
 
     response = log_call(client, customer, subject="Another refund")
@@ -188,7 +183,7 @@ def test_the_same_key_with_another_body_is_a_conflict_and_changes_nothing(
 def test_the_same_key_on_another_path_or_query_is_a_conflict(manager):
     case = CaseFactory.create(owner=manager)
     other = CaseFactory.create(owner=manager)
-    client = signed_in(manager)
+    client = authenticated(manager)
     body = {"note": "Called."}
     headers = {"Idempotency-Key": KEY}
     assert (
@@ -208,7 +203,7 @@ def test_the_same_key_on_another_path_or_query_is_a_conflict(manager):
 
 
 def test_a_key_still_in_progress_is_a_conflict(support, customer, survey):
-    client = signed_in(support)
+    client = authenticated(support)
     first = log_call(client, customer)
     IdempotencyKey.objects.update(status="in_progress")
 
@@ -229,7 +224,7 @@ def test_a_claim_left_by_a_dead_worker_is_taken_back_after_the_lease(support, cu
         created_at=NOW - services.CLAIM_LEASE,
     )
 
-    response = log_call(signed_in(support), customer)
+    response = log_call(authenticated(support), customer)
 
     assert response.status_code == 201
     assert "Idempotent-Replayed" not in response
@@ -252,7 +247,7 @@ def test_a_failed_request_keeps_no_answer_and_its_retry_runs(
     manager, monkeypatch, error
 ):
     case = CaseFactory.create(owner=manager)
-    client = signed_in(manager, raise_request_exception=False)
+    client = authenticated(manager, raise_request_exception=False)
     body = {"note": "Called back."}
     headers = {"Idempotency-Key": KEY}
 
@@ -276,10 +271,10 @@ def test_a_failed_request_keeps_no_answer_and_its_retry_runs(
 # Expiry
 
 
-def test_a_key_is_replayed_for_a_day(support, customer, survey, time_machine):
-    client = signed_in(support)
+def test_a_key_is_replayed_for_a_day(support, customer, survey, clock):
+    client = authenticated(support)
     first = log_call(client, customer)
-    time_machine.move_to(NOW + timedelta(hours=24) - timedelta(seconds=1), tick=False)
+    clock.move_to(NOW + timedelta(hours=24) - timedelta(seconds=1), tick=False)
 
     again = log_call(client, customer)
 
@@ -288,11 +283,11 @@ def test_a_key_is_replayed_for_a_day(support, customer, survey, time_machine):
     assert Interaction.objects.count() == 1
 
 
-def test_a_key_older_than_a_day_is_new_again(support, customer, survey, time_machine):
-    client = signed_in(support)
+def test_a_key_older_than_a_day_is_new_again(support, customer, survey, clock):
+    client = authenticated(support)
     first = log_call(client, customer)
     later = NOW + timedelta(hours=24)
-    time_machine.move_to(later, tick=False)
+    clock.move_to(later, tick=False)
 
     again = log_call(client, customer, subject="Another refund")
 
@@ -312,7 +307,7 @@ def test_a_key_older_than_a_day_is_new_again(support, customer, survey, time_mac
 
 @pytest.mark.parametrize("key", ["", "x" * 256, "clé", "日本", "tab\there", "del\x7f"])
 def test_a_bad_key_is_refused_and_nothing_is_created(support, customer, key):
-    response = log_call(signed_in(support), customer, key=key)
+    response = log_call(authenticated(support), customer, key=key)
 
     assert response.status_code == 400
     assert response.json() == INVALID
@@ -322,14 +317,14 @@ def test_a_bad_key_is_refused_and_nothing_is_created(support, customer, key):
 
 @pytest.mark.parametrize("key", ["x" * 255, "a", "order 42/!~"])
 def test_any_printable_ascii_key_up_to_255_characters_is_taken(support, customer, key):
-    response = log_call(signed_in(support), customer, key=key)
+    response = log_call(authenticated(support), customer, key=key)
 
     assert response.status_code == 201
     assert IdempotencyKey.objects.get().key == key
 
 
 def test_get_and_patch_ignore_the_header(support, customer):
-    client = signed_in(support)
+    client = authenticated(support)
     created = log_call(client, customer, key=None).json()
     headers = {"Idempotency-Key": "clé"}
 
@@ -355,8 +350,8 @@ def test_a_refused_sign_in_keeps_no_key(customer):
 
 
 def test_keys_are_per_user(support, manager, customer, survey):
-    mine = log_call(signed_in(support), customer)
-    theirs = log_call(signed_in(manager), customer)
+    mine = log_call(authenticated(support), customer)
+    theirs = log_call(authenticated(manager), customer)
 
     assert (mine.status_code, theirs.status_code) == (201, 201)
     assert "Idempotent-Replayed" not in theirs
@@ -410,7 +405,7 @@ def test_concurrent_requests_with_one_key_create_one_interaction():
 
     def post() -> None:
         try:
-            client = signed_in(user)
+            client = authenticated(user)
             start.wait()
             responses.append(log_call(client, customer))
         except BaseException as error:
@@ -465,7 +460,7 @@ def test_every_post_of_the_api_honours_the_header():
 
 
 def test_the_schema_documents_the_header_on_every_post(manager):
-    schema = signed_in(manager).get("/api/v1/schema/?format=json").json()
+    schema = authenticated(manager).get("/api/v1/schema/?format=json").json()
 
     posts = {
         path: operations["post"]
@@ -497,7 +492,7 @@ def test_the_schema_documents_the_header_on_every_post(manager):
 
 
 def test_a_new_api_key_is_never_kept_for_a_replay(manager):
-    client = signed_in(manager)
+    client = authenticated(manager)
 
     response = client.post(
         "/api/v1/tokens/",

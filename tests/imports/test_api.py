@@ -5,6 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from customers.models import Customer, Interaction
+from tests.api import session
 from tests.factories import CustomerFactory
 from tests.imports.conftest import user_with
 
@@ -14,18 +15,12 @@ CUSTOMERS = "/api/v1/imports/customers/"
 INTERACTIONS = "/api/v1/imports/interactions/"
 
 
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
-
-
 def upload(data: bytes, name: str = "people.csv") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, data, content_type="text/csv")
 
 
 def test_an_import_answers_201_with_the_report(support):
-    response = client_for(support).post(
+    response = session(support).post(
         CUSTOMERS,
         {
             "file": upload("Full name;Mail\n张伟;zhang@example.com\nBad;x\n".encode()),
@@ -49,7 +44,7 @@ def test_an_import_answers_201_with_the_report(support):
 
 
 def test_a_dry_run_answers_200_and_writes_nothing(support):
-    response = client_for(support).post(
+    response = session(support).post(
         CUSTOMERS,
         {"file": upload(b"name,email\nAda,ada@example.com\n"), "dry_run": "true"},
         format="multipart",
@@ -80,7 +75,7 @@ def test_an_unusable_file_or_mapping_is_a_400(support, data, mapping, message):
     if mapping:
         payload["mapping"] = mapping
 
-    response = client_for(support).post(CUSTOMERS, payload, format="multipart")
+    response = session(support).post(CUSTOMERS, payload, format="multipart")
 
     assert response.status_code == 400
     assert response.json()["file"][0].startswith(message)
@@ -88,7 +83,7 @@ def test_an_unusable_file_or_mapping_is_a_400(support, data, mapping, message):
 
 
 def test_a_mapping_that_is_not_an_object_is_a_400(support):
-    response = client_for(support).post(
+    response = session(support).post(
         CUSTOMERS,
         {"file": upload(b"name\nAda\n"), "mapping": "[1]"},
         format="multipart",
@@ -101,7 +96,7 @@ def test_a_mapping_that_is_not_an_object_is_a_400(support):
 def test_interactions_are_imported_by_the_api(support):
     customer = CustomerFactory.create(email="ada@example.com")
 
-    response = client_for(support).post(
+    response = session(support).post(
         INTERACTIONS,
         {
             "file": upload(
@@ -127,9 +122,7 @@ def test_an_outsider_may_not_import(outsider, url):
         b"X,x@example.com,ada@example.com,phone,2024-01-01\n"
     )
 
-    response = client_for(outsider).post(
-        url, {"file": upload(data)}, format="multipart"
-    )
+    response = session(outsider).post(url, {"file": upload(data)}, format="multipart")
 
     assert response.status_code == 403
     assert Customer.objects.count() == 1
@@ -155,7 +148,7 @@ def test_a_ten_megabyte_upload_is_accepted(support):
         size += len(line)
         n += 1
 
-    response = client_for(support).post(
+    response = session(support).post(
         CUSTOMERS,
         {"file": upload(b"".join(lines)), "dry_run": "true"},
         format="multipart",
@@ -169,7 +162,7 @@ def test_a_customer_import_needs_the_change_permission_as_well_as_add():
     ada = CustomerFactory.create(name="Ada", email="ada@example.com")
     adder = user_with("add_customer", "view_customer")
 
-    response = client_for(adder).post(
+    response = session(adder).post(
         CUSTOMERS,
         {"file": upload(b"name,email\nAda Lovelace,ada@example.com\nBob,b@x.org\n")},
         format="multipart",
@@ -184,7 +177,7 @@ def test_an_interaction_import_needs_only_add_interaction():
     CustomerFactory.create(email="ada@example.com")
     logger = user_with("add_interaction")
 
-    response = client_for(logger).post(
+    response = session(logger).post(
         INTERACTIONS,
         {
             "file": upload(
@@ -201,7 +194,7 @@ def test_an_interaction_import_needs_only_add_interaction():
 def test_a_file_over_the_size_limit_is_a_413_and_imports_nothing(support, settings):
     settings.IMPORT_MAX_BYTES = 20
 
-    response = client_for(support).post(
+    response = session(support).post(
         CUSTOMERS,
         {"file": upload(b"name,email\nAda,ada@example.com\n")},
         format="multipart",

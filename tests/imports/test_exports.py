@@ -8,9 +8,10 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from customers.models import Customer
-from feedback.views.export import CSV_COLUMNS
+from feedback.answers import CSV_COLUMNS
 from imports import exports, services
 from lib import csv_stream
+from tests.api import session
 from tests.factories import (
     CaseFactory,
     CompanyFactory,
@@ -20,12 +21,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
 
 
 def rows_of(response) -> list[list[str]]:
@@ -48,7 +43,7 @@ def test_customers_export_streams_one_row_per_customer(support):
     )
     CustomerFactory.create(name="Bob", company=None)
 
-    response = client_for(support).get("/api/v1/exports/customers/")
+    response = session(support).get("/api/v1/exports/customers/")
 
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
@@ -83,7 +78,7 @@ def test_customers_export_streams_one_row_per_customer(support):
 
 def test_an_exported_file_imports_back_unchanged_chinese_names_included(support):
     CustomerFactory.create(name="李雷", email="li@example.com", external_id="li")
-    response = client_for(support).get("/api/v1/exports/customers/")
+    response = session(support).get("/api/v1/exports/customers/")
     assert isinstance(response, StreamingHttpResponse)
     data = response.getvalue()
 
@@ -101,7 +96,7 @@ def test_the_export_honours_the_list_filters(support):
     CustomerFactory.create(email="a@example.com")
     CustomerFactory.create(email="b@example.com")
 
-    response = client_for(support).get(
+    response = session(support).get(
         "/api/v1/exports/customers/", {"email": "B@example.com"}
     )
 
@@ -109,7 +104,7 @@ def test_the_export_honours_the_list_filters(support):
 
 
 def test_a_bad_filter_is_a_400(support):
-    response = client_for(support).get("/api/v1/exports/customers/", {"company": "x"})
+    response = session(support).get("/api/v1/exports/customers/", {"company": "x"})
 
     assert response.status_code == 400
 
@@ -119,7 +114,7 @@ def test_formulas_are_quoted_to_stay_text(support):
         name='=HYPERLINK("http://evil")', phone="+1 555", segment="@x"
     )
 
-    rows = rows_of(client_for(support).get("/api/v1/exports/customers/"))
+    rows = rows_of(session(support).get("/api/v1/exports/customers/"))
 
     assert (rows[1][1], rows[1][3], rows[1][7]) == (
         '\'=HYPERLINK("http://evil")',
@@ -132,7 +127,7 @@ def test_responses_export_is_the_dashboards_answers_csv(support):
     response = SurveyResponseFactory.create(score=3, comment="-bad")
     SurveyResponseFactory.create(score=10)
 
-    rows = rows_of(client_for(support).get("/api/v1/exports/responses/"))
+    rows = rows_of(session(support).get("/api/v1/exports/responses/"))
 
     assert rows[0] == CSV_COLUMNS
     assert len(rows) == 3
@@ -152,7 +147,7 @@ def test_responses_export_is_the_dashboards_answers_csv(support):
 def test_cases_export(support):
     case = CaseFactory.create()
 
-    rows = rows_of(client_for(support).get("/api/v1/exports/cases/"))
+    rows = rows_of(session(support).get("/api/v1/exports/cases/"))
 
     assert rows[0] == exports.CASE_COLUMNS
     row = dict(zip(rows[0], rows[1], strict=True))
@@ -173,13 +168,13 @@ def test_cases_export(support):
 
 @pytest.mark.parametrize("name", ["customers", "responses", "cases"])
 def test_an_outsider_may_not_export(outsider, name):
-    response = client_for(outsider).get(f"/api/v1/exports/{name}/")
+    response = session(outsider).get(f"/api/v1/exports/{name}/")
 
     assert response.status_code == 403
 
 
 def test_the_export_takes_as_many_queries_for_fifty_rows_as_for_five(support):
-    client = client_for(support)
+    client = session(support)
     counts = []
     for total in (5, 50):
         while Customer.objects.count() < total:
@@ -213,7 +208,7 @@ def test_the_export_honours_search(support):
     CustomerFactory.create(name="Ada Lovelace", email="ada@example.com")
     CustomerFactory.create(name="Bob", email="bob@example.com")
 
-    response = client_for(support).get(
+    response = session(support).get(
         "/api/v1/exports/customers/", {"search": "lovelace"}
     )
 
@@ -223,7 +218,7 @@ def test_the_export_honours_search(support):
 def test_a_small_export_is_sent_in_one_piece(support):
     CustomerFactory.create_batch(3)
 
-    response = client_for(support).get("/api/v1/exports/customers/")
+    response = session(support).get("/api/v1/exports/customers/")
 
     assert isinstance(response, StreamingHttpResponse)
     assert len(list(response.streaming_content)) == 1

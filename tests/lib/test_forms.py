@@ -19,28 +19,28 @@ def new_york(settings):
     settings.TIME_ZONE = "America/New_York"
 
 
-def test_django_alone_refuses_the_repeated_hour(time_machine):
-    time_machine.move_to(SECOND + timedelta(minutes=1), tick=False)
+def test_django_alone_refuses_the_repeated_hour(clock):
+    clock.move_to(SECOND + timedelta(minutes=1), tick=False)
 
     with pytest.raises(forms.ValidationError, match="ambiguous"):
         forms.SplitDateTimeField().clean(REPEATED)
 
 
-def test_in_the_second_pass_the_repeated_time_is_the_later_one(time_machine):
-    time_machine.move_to(SECOND + timedelta(minutes=1), tick=False)
+def test_in_the_second_pass_the_repeated_time_is_the_later_one(clock):
+    clock.move_to(SECOND + timedelta(minutes=1), tick=False)
 
     assert LocalSplitDateTimeField().clean(REPEATED) == SECOND
 
 
-def test_in_the_first_pass_the_repeated_time_is_the_earlier_one(time_machine):
+def test_in_the_first_pass_the_repeated_time_is_the_earlier_one(clock):
     # The later reading is still to come: a time entered has passed.
-    time_machine.move_to(FIRST + timedelta(minutes=1), tick=False)
+    clock.move_to(FIRST + timedelta(minutes=1), tick=False)
 
     assert LocalSplitDateTimeField().clean(REPEATED) == FIRST
 
 
-def test_any_other_time_reads_as_django_reads_it(time_machine):
-    time_machine.move_to(SECOND, tick=False)
+def test_any_other_time_reads_as_django_reads_it(clock):
+    clock.move_to(SECOND, tick=False)
 
     assert LocalSplitDateTimeField().clean(["2026-11-01", "12:00"]) == datetime(
         2026, 11, 1, 17, 0, tzinfo=UTC

@@ -142,9 +142,9 @@ def test_invitations_are_filtered_by_status_and_reason(support):
     assert ids(by_sent) == [sent.id]
 
 
-def test_invitations_are_filtered_by_update_time(support, time_machine):
+def test_invitations_are_filtered_by_update_time(support, clock):
     InvitationFactory.create()
-    time_machine.move_to(NOW + timedelta(minutes=5), tick=False)
+    clock.move_to(NOW + timedelta(minutes=5), tick=False)
     recent = InvitationFactory.create()
 
     response = bearer(support).get(

@@ -404,9 +404,9 @@ def test_surveys_are_filtered_by_kind_trigger_and_activity(support):
     assert ids(response) == [wanted.id]
 
 
-def test_surveys_are_filtered_by_update_time(support, time_machine):
+def test_surveys_are_filtered_by_update_time(support, clock):
     SurveyFactory.create()
-    time_machine.move_to(NOW + timedelta(hours=1), tick=False)
+    clock.move_to(NOW + timedelta(hours=1), tick=False)
     recent = SurveyFactory.create()
 
     response = bearer(support).get(SURVEYS, {"updated_since": "2025-01-31T08:30:00Z"})

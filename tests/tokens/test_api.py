@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 
 from customers.models import Company, Customer
 from surveys.models import Survey
+from tests.api import session
 from tests.factories import (
     ApiTokenFactory,
     CompanyFactory,
@@ -30,12 +31,6 @@ def with_key(key: str) -> APIClient:
     """A client that sends this raw key, whatever it is, as its Bearer token."""
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
-    return client
-
-
-def session(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
     return client
 
 
@@ -318,9 +313,7 @@ def test_anonymous_requests_see_no_tokens():
 
 
 @override_settings(API_TOKEN_RATE="3/min")
-def test_a_token_past_its_rate_gets_a_429_with_retry_after(
-    fresh_rates, support, time_machine
-):
+def test_a_token_past_its_rate_gets_a_429_with_retry_after(fresh_rates, support, clock):
     token = ApiTokenFactory.create(user=support)
     client = with_key(token.key)
 
@@ -332,7 +325,7 @@ def test_a_token_past_its_rate_gets_a_429_with_retry_after(
     assert refused.json() == {
         "detail": "Request was throttled. Expected available in 60 seconds."
     }
-    time_machine.move_to(NOW + timedelta(seconds=61), tick=False)
+    clock.move_to(NOW + timedelta(seconds=61), tick=False)
     assert client.get(CUSTOMERS).status_code == 200
 
 

@@ -9,14 +9,9 @@ from tests.factories import UserFactory
 from tokens.models import ApiToken
 from tokens.services import hash_key
 
-pytestmark = pytest.mark.django_db
-
 NOW = datetime(2027, 5, 4, 9, 30, tzinfo=UTC)
 
-
-@pytest.fixture(autouse=True)
-def frozen_time(time_machine):
-    time_machine.move_to(NOW, tick=False)
+pytestmark = [pytest.mark.django_db, pytest.mark.now(NOW)]
 
 
 def create_api_token(username: str, *options: str) -> tuple[str, str]:

@@ -120,18 +120,18 @@ def test_an_unknown_key_is_refused():
     assert str(error.value) == "Invalid token."
 
 
-def test_the_last_use_is_written_at_most_once_a_minute(time_machine):
+def test_the_last_use_is_written_at_most_once_a_minute(clock):
     token = ApiTokenFactory.create(last_used_at=None)
 
     with CaptureQueriesContext(connection) as first:
         services.authenticate(token.key)
-    time_machine.move_to(NOW + 59 * timedelta(seconds=1), tick=False)
+    clock.move_to(NOW + 59 * timedelta(seconds=1), tick=False)
     with CaptureQueriesContext(connection) as within_the_minute:
         for _ in range(5):
             services.authenticate(token.key)
     token.refresh_from_db()
     assert token.last_used_at == NOW
-    time_machine.move_to(NOW + MINUTE, tick=False)
+    clock.move_to(NOW + MINUTE, tick=False)
     with CaptureQueriesContext(connection) as a_minute_later:
         services.authenticate(token.key)
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from rest_framework.test import APIClient
 
+from tests.api import authenticated
 from tests.factories import ApiTokenFactory, SubscriptionFactory
 from tokens.models import ApiToken
 from webhooks import services
@@ -23,14 +24,8 @@ VALID = {
 pytestmark = [pytest.mark.django_db, pytest.mark.now(NOW)]
 
 
-def client_of(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
 def test_support_creates_a_subscription_of_their_own(support):
-    reply = client_of(support).post(WEBHOOKS, VALID, format="json")
+    reply = authenticated(support).post(WEBHOOKS, VALID, format="json")
 
     assert reply.status_code == 201
     subscription = Subscription.objects.get()
@@ -53,7 +48,7 @@ def test_support_creates_a_subscription_of_their_own(support):
 
 
 def test_a_secret_sent_by_the_client_is_ignored(support):
-    reply = client_of(support).post(
+    reply = authenticated(support).post(
         WEBHOOKS, {**VALID, "secret": "whsec_mine"}, format="json"
     )
 
@@ -66,7 +61,7 @@ def test_a_secret_sent_by_the_client_is_ignored(support):
 def test_support_sees_and_changes_only_their_own(support, manager):
     own = SubscriptionFactory.create(owner=support)
     others = SubscriptionFactory.create(owner=manager, url="https://a.example/")
-    client = client_of(support)
+    client = authenticated(support)
 
     listed = client.get(WEBHOOKS).json()["results"]
     assert [row["id"] for row in listed] == [own.pk]
@@ -86,7 +81,7 @@ def test_support_sees_and_changes_only_their_own(support, manager):
 def test_a_manager_sees_and_changes_everyones(support, manager):
     theirs = SubscriptionFactory.create(owner=support)
     mine = SubscriptionFactory.create(owner=manager)
-    client = client_of(manager)
+    client = authenticated(manager)
 
     listed = client.get(WEBHOOKS).json()["results"]
     assert [row["id"] for row in listed] == [theirs.pk, mine.pk]
@@ -101,7 +96,7 @@ def test_a_manager_sees_and_changes_everyones(support, manager):
 
 def test_outsiders_and_strangers_are_refused(outsider, support):
     subscription = SubscriptionFactory.create(owner=support)
-    client = client_of(outsider)
+    client = authenticated(outsider)
 
     assert client.get(WEBHOOKS).status_code == 403
     reply = client.post(WEBHOOKS, VALID, format="json")
@@ -128,7 +123,7 @@ def test_outsiders_and_strangers_are_refused(outsider, support):
     ],
 )
 def test_only_http_and_https_urls_are_accepted(support, url):
-    reply = client_of(support).post(WEBHOOKS, {**VALID, "url": url}, format="json")
+    reply = authenticated(support).post(WEBHOOKS, {**VALID, "url": url}, format="json")
 
     assert reply.status_code == 400
     assert list(reply.json()) == ["url"]
@@ -146,7 +141,7 @@ def test_only_http_and_https_urls_are_accepted(support, url):
     ],
 )
 def test_event_types_must_be_known_and_listed_once(support, event_types, error):
-    reply = client_of(support).post(
+    reply = authenticated(support).post(
         WEBHOOKS, {**VALID, "event_types": event_types}, format="json"
     )
 
@@ -164,7 +159,7 @@ def test_the_test_action_queues_a_ping_for_that_subscription(
     SubscriptionFactory.create(owner=support)
 
     with django_capture_on_commit_callbacks(execute=True):
-        reply = client_of(support).post(f"{WEBHOOKS}{subscription.pk}/test/")
+        reply = authenticated(support).post(f"{WEBHOOKS}{subscription.pk}/test/")
 
     assert reply.status_code == 202
     delivery = Delivery.objects.get()
@@ -189,7 +184,7 @@ def test_rotating_the_secret(support):
     subscription = SubscriptionFactory.create(owner=support)
     old = subscription.secret
 
-    reply = client_of(support).post(f"{WEBHOOKS}{subscription.pk}/rotate-secret/")
+    reply = authenticated(support).post(f"{WEBHOOKS}{subscription.pk}/rotate-secret/")
 
     assert reply.status_code == 200
     subscription.refresh_from_db()
@@ -206,7 +201,7 @@ def test_switching_a_disabled_subscription_on_again(support):
         disabled_reason="Failing",
     )
 
-    reply = client_of(support).patch(
+    reply = authenticated(support).patch(
         f"{WEBHOOKS}{subscription.pk}/", {"is_active": True}, format="json"
     )
 
@@ -221,7 +216,10 @@ def test_deleting_a_subscription(support):
     subscription = SubscriptionFactory.create(owner=support)
     services.send_test_event(subscription)
 
-    assert client_of(support).delete(f"{WEBHOOKS}{subscription.pk}/").status_code == 204
+    assert (
+        authenticated(support).delete(f"{WEBHOOKS}{subscription.pk}/").status_code
+        == 204
+    )
 
     assert Subscription.objects.count() == 0
     assert Delivery.objects.count() == 0
@@ -237,7 +235,7 @@ def test_the_delivery_log_newest_first_with_its_attempts(
         DeliveryAttempt.objects.create(
             delivery=first, attempted_at=NOW, status_code=status_code, response_ms=ms
         )
-    client = client_of(support)
+    client = authenticated(support)
 
     # The user's permissions (2), the subscription, the page, the attempts.
     with django_assert_num_queries(5):
@@ -264,7 +262,7 @@ def test_the_delivery_log_newest_first_with_its_attempts(
 
 def test_the_secret_is_in_no_get(support):
     subscription = SubscriptionFactory.create(owner=support)
-    client = client_of(support)
+    client = authenticated(support)
 
     listed = client.get(WEBHOOKS).json()["results"]
     detail = client.get(f"{WEBHOOKS}{subscription.pk}/").json()
@@ -315,7 +313,7 @@ def test_a_read_token_never_sees_the_secret(support):
 def test_a_private_url_is_refused_at_save(support, settings, url):
     settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
 
-    reply = client_of(support).post(WEBHOOKS, {**VALID, "url": url}, format="json")
+    reply = authenticated(support).post(WEBHOOKS, {**VALID, "url": url}, format="json")
 
     assert reply.status_code == 400
     [message] = reply.json()["url"]
@@ -327,7 +325,7 @@ def test_a_private_url_is_refused_when_changing_too(support, settings):
     settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
     subscription = SubscriptionFactory.create(owner=support, url=VALID["url"])
 
-    reply = client_of(support).patch(
+    reply = authenticated(support).patch(
         f"{WEBHOOKS}{subscription.pk}/",
         {"url": "http://169.254.169.254/"},
         format="json",
@@ -342,7 +340,7 @@ def test_a_public_url_or_a_name_is_accepted_with_private_urls_refused(
     support, settings
 ):
     settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
-    client = client_of(support)
+    client = authenticated(support)
 
     for url in ["https://hooks.example.com/in", "http://93.184.216.34/in"]:
         reply = client.post(WEBHOOKS, {**VALID, "url": url}, format="json")

@@ -52,20 +52,47 @@ def validate_event_types(value: object) -> None:
         raise ValidationError(_("Name each event type once."), code="duplicate")
 
 
+# IPv6 prefixes whose addresses carry an IPv4 one in their last 32 bits:
+# IPv4-compatible (deprecated) and NAT64's well-known and local-use prefixes.
+IPV4_IN_LAST_32_BITS = [
+    ipaddress.IPv6Network("::/96"),
+    ipaddress.IPv6Network("64:ff9b::/96"),
+    ipaddress.IPv6Network("64:ff9b:1::/48"),
+]
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address leads to: 6to4 (2002:aabb:ccdd::/48),
+    Teredo (its server and its client), IPv4-compatible and NAT64 forms. A
+    relay or translator on the way would deliver to them, so each is checked
+    like the address itself."""
+    found = [ip.sixtofour, *(ip.teredo or ())]
+    if any(ip in network for network in IPV4_IN_LAST_32_BITS):
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return [address for address in found if address is not None]
+
+
 def is_public_address(address: str) -> bool:
     """False for loopback, private, link-local, multicast, reserved and
-    unspecified addresses (and IPv4 ones mapped into IPv6): a webhook must
-    not reach the cloud's metadata service or a database next door."""
+    unspecified addresses, and for IPv6 ones that embed such an IPv4 address
+    (mapped, 6to4, Teredo, IPv4-compatible, NAT64): a webhook must not reach
+    the cloud's metadata service or a database next door."""
     ip = ipaddress.ip_address(address)
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        # ::ffff:a.b.c.d is the IPv4 address itself, written for IPv6 sockets.
         ip = ip.ipv4_mapped
-    return ip.is_global and not (
-        ip.is_loopback
-        or ip.is_private
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
+    inner = embedded_ipv4(ip) if isinstance(ip, ipaddress.IPv6Address) else []
+    return all(
+        each.is_global
+        and not (
+            each.is_loopback
+            or each.is_private
+            or each.is_link_local
+            or each.is_multicast
+            or each.is_reserved
+            or each.is_unspecified
+        )
+        for each in [ip, *inner]
     )
 
 

@@ -306,6 +306,13 @@ def test_a_read_token_never_sees_the_secret(support):
         "http://192.168.0.10/in",
         "http://[::1]/in",
         "http://[::ffff:127.0.0.1]/in",
+        # IPv6 forms that embed a private or loopback IPv4 address: 6to4
+        # (127.0.0.1, 169.254.169.254), Teredo, IPv4-compatible, NAT64.
+        "http://[2002:7f00:1::1]/in",
+        "http://[2002:a9fe:a9fe::1]/in",
+        "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/in",
+        "http://[::7f00:1]/in",
+        "http://[64:ff9b::a00:1]/in",
         "http://0.0.0.0/in",
         "http://224.0.0.1/in",
     ],
@@ -342,8 +349,14 @@ def test_a_public_url_or_a_name_is_accepted_with_private_urls_refused(
     settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
     client = authenticated(support)
 
-    for url in ["https://hooks.example.com/in", "http://93.184.216.34/in"]:
+    public = [
+        "https://hooks.example.com/in",
+        "http://93.184.216.34/in",
+        "http://[::ffff:93.184.216.34]/in",
+        "http://[2002:5db8:d822::1]/in",  # 6to4 of 93.184.216.34
+    ]
+    for url in public:
         reply = client.post(WEBHOOKS, {**VALID, "url": url}, format="json")
         assert reply.status_code == 201, reply.json()
 
-    assert Subscription.objects.count() == 2
+    assert Subscription.objects.count() == len(public)

@@ -557,6 +557,32 @@ def test_a_name_resolving_to_a_private_address_is_refused_at_send(
     )
 
 
+@pytest.mark.parametrize(
+    "address", ["2002:7f00:1::1", "2002:a9fe:a9fe::1", "::7f00:1", "64:ff9b::a00:1"]
+)
+def test_a_name_resolving_to_ipv6_that_embeds_a_private_ipv4_is_refused_at_send(
+    owner, receiver, settings, monkeypatch, address
+):
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
+    subscription = SubscriptionFactory.create(
+        owner=owner, url="http://hooks.example.com/in"
+    )
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", (address, port, 0, 0))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    delivery = services.send_test_event(subscription)
+
+    assert tasks.deliver_webhook_task(delivery.pk) == "retry"
+
+    assert receiver.received == []
+    delivery.refresh_from_db()
+    assert delivery.last_error == (
+        "refused: hooks.example.com is a local or private address"
+    )
+
+
 def test_the_connection_goes_to_the_checked_address_with_the_urls_host(
     owner, receiver, monkeypatch
 ):

@@ -457,6 +457,11 @@ IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 50 * 1024 * 1024)
 # (without REDIS_URL, each process counts alone).
 API_TOKEN_RATE = env_rate("API_TOKEN_RATE", "600/min")
 API_USER_RATE = env_rate("API_USER_RATE", "1200/min")
+# A token's own rate: anyone may lower theirs; only those who may raise rates
+# (managers, superusers) go above API_TOKEN_RATE, and nobody above this.
+API_TOKEN_RATE_CEILING = env_int("API_TOKEN_RATE_CEILING", 6000)
+if API_TOKEN_RATE_CEILING < 1:
+    raise ImproperlyConfigured("API_TOKEN_RATE_CEILING must be a whole number above 0.")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

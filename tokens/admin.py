@@ -32,6 +32,19 @@ class ApiTokenForm(forms.ModelForm):  # type: ignore[type-arg]
         model = ApiToken
         fields = ["user", "name", "scope", "expires_at", "requests_per_minute"]
 
+    # The person asking, set by ApiTokenAdmin.get_form.
+    requester: Any = None
+
+    def clean_requests_per_minute(self) -> Any:
+        value = self.cleaned_data.get("requests_per_minute")
+        try:
+            services.check_rate(value, by=self.requester)
+        except forms.ValidationError as error:
+            # The service names the field; here the field is known.
+            messages = error.message_dict["requests_per_minute"]
+            raise forms.ValidationError(messages) from None
+        return value
+
     def clean_expires_at(self) -> Any:
         # As the API: a token born expired is a mistake, not a credential.
         expires_at = self.cleaned_data.get("expires_at")
@@ -84,7 +97,9 @@ class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def get_form(
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
     ) -> Any:
-        form = super().get_form(request, obj, change, **kwargs)
+        form: Any = super().get_form(request, obj, change, **kwargs)
+        # A class made for this request: the rate's check knows who asks.
+        form.requester = request.user
         if obj is None and "user" in form.base_fields:
             form.base_fields["user"].initial = request.user.pk
         return form
@@ -100,6 +115,7 @@ class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             scope=obj.scope,
             expires_at=obj.expires_at,
             requests_per_minute=obj.requests_per_minute,
+            by=request.user,  # type: ignore[arg-type]
         )
         obj.pk, obj.user_id, obj.prefix = token.pk, token.user_id, token.prefix
         self.message_user(

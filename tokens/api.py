@@ -60,7 +60,9 @@ class ApiTokenViewSet(
             )
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        token, key = services.create_token(request.user, **serializer.validated_data)
+        token, key = services.create_token(
+            request.user, **serializer.validated_data, by=request.user
+        )
         data = serializers.CreatedApiTokenSerializer(token).data
         return Response({**data, "key": key}, status=status.HTTP_201_CREATED)
 

@@ -49,6 +49,12 @@ class ApiToken(models.Model):
         verbose_name = _("API token")
         verbose_name_plural = _("API tokens")
         indexes = [models.Index(fields=["user", "id"], name="apitoken_user_id")]
+        permissions = [
+            (
+                "raise_token_rate",
+                "Can give a token more requests per minute than API_TOKEN_RATE",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"

@@ -11,7 +11,9 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,6 +40,53 @@ def new_key() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(30)
 
 
+# A DRF rate's unit, in minutes' worth: "10/s" is 600 a minute.
+PER_MINUTE = {"s": 60, "sec": 60, "m": 1, "min": 1, "h": 1 / 60, "hour": 1 / 60}
+PER_MINUTE |= {"d": 1 / 1440, "day": 1 / 1440}
+
+
+def site_rate_per_minute() -> float | None:
+    """API_TOKEN_RATE in requests per minute; None when it is off."""
+    if settings.API_TOKEN_RATE is None:
+        return None
+    count, unit = str(settings.API_TOKEN_RATE).split("/")
+    return int(count) * PER_MINUTE[unit]
+
+
+def check_rate(requests_per_minute: int | None, *, by: User | None) -> None:
+    """A token's own rate, asked for `by` someone (None: an operator at the
+    shell): never above API_TOKEN_RATE_CEILING, and above the site's rate only
+    for those who may raise rates (managers, superusers). Lowering is
+    everyone's right. Refused with a ValidationError that says why."""
+    if requests_per_minute is None:
+        return
+    ceiling = settings.API_TOKEN_RATE_CEILING
+    if requests_per_minute > ceiling:
+        raise ValidationError(
+            {
+                "requests_per_minute": _(
+                    "At most %(ceiling)d requests per minute (API_TOKEN_RATE_CEILING)."
+                )
+                % {"ceiling": ceiling}
+            },
+            code="above_ceiling",
+        )
+    site = site_rate_per_minute()
+    if site is None or requests_per_minute <= site or by is None:
+        return
+    if not by.has_perm("tokens.raise_token_rate"):
+        raise ValidationError(
+            {
+                "requests_per_minute": _(
+                    "Only managers may give a token more than the site's rate "
+                    "(%(rate)s): choose at most %(most)d requests per minute."
+                )
+                % {"rate": settings.API_TOKEN_RATE, "most": int(site)}
+            },
+            code="above_site_rate",
+        )
+
+
 def create_token(
     user: User,
     *,
@@ -45,8 +94,11 @@ def create_token(
     scope: str = ApiToken.Scope.WRITE,
     expires_at: datetime | None = None,
     requests_per_minute: int | None = None,
+    by: User | None = None,
 ) -> tuple[ApiToken, str]:
-    """The new token and its key: the only time the key is known."""
+    """The new token and its key: the only time the key is known. `by`: who
+    asks (see check_rate); None for an operator's command."""
+    check_rate(requests_per_minute, by=by)
     key = new_key()
     token = ApiToken.objects.create(
         user=user,

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
@@ -80,11 +81,14 @@ class Command(BaseCommand):
             if expires_in_days
             else None
         )
-        _, key = services.create_token(
-            user,
-            name=name,
-            scope=scope,
-            expires_at=expires_at,
-            requests_per_minute=requests_per_minute,
-        )
+        try:
+            _, key = services.create_token(
+                user,
+                name=name,
+                scope=scope,
+                expires_at=expires_at,
+                requests_per_minute=requests_per_minute,
+            )
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
         self.stdout.write(key)

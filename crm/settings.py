@@ -451,6 +451,9 @@ WEBHOOK_KEEP_DAYS = env_int("WEBHOOK_KEEP_DAYS", 30)
 # The largest CSV file the admin and the API accept for an import (bytes);
 # bigger files go through `manage.py import_csv`.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+# The most columns a CSV file for an import may have: each is a row of the
+# column-mapping page.
+IMPORT_MAX_COLUMNS = env_int("IMPORT_MAX_COLUMNS", 200)
 
 # API request rates ("600/min": N per s, min, hour or day; "off": none), per
 # API token and per signed-in user of a session, counted in the cache below

@@ -11,10 +11,14 @@ import csv
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 BOM = b"\xef\xbb\xbf"
 DELIMITERS = (",", ";")
+# A header line longer than this is no spreadsheet's: refused before it is
+# parsed (the column-mapping page would grow with it).
+MAX_HEADER_BYTES = 64 * 1024
 
 
 class UnreadableFileError(Exception):
@@ -75,10 +79,28 @@ class CsvFile:
             raise UnreadableFileError(
                 _("The file is empty: its first line must name the columns.")
             )
+        if len(first.encode()) > MAX_HEADER_BYTES:
+            raise UnreadableFileError(
+                _(
+                    "Line 1 is longer than %(kilobytes)d KB: it must name the "
+                    "columns, one cell each."
+                )
+                % {"kilobytes": MAX_HEADER_BYTES // 1024}
+            )
         self.delimiter = sniff_delimiter(first)
         self.reader = csv.reader(self.chained(first), delimiter=self.delimiter)
         header = self.next_row()
         self.header = [name.strip() for name in header or []]
+        most = settings.IMPORT_MAX_COLUMNS
+        if len(self.header) > most:
+            raise UnreadableFileError(
+                _(
+                    "Line 1 names %(count)d columns; a file may have at most "
+                    "%(most)d (IMPORT_MAX_COLUMNS). Leave out the columns you "
+                    "do not import."
+                )
+                % {"count": len(self.header), "most": most}
+            )
         if "\0" in "".join(self.header):
             raise UnreadableFileError(_("Line 1 contains a NUL byte."))
         names = [name for name in self.header if name]

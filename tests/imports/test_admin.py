@@ -112,6 +112,33 @@ def test_an_unreadable_upload_goes_back_to_the_upload_form(client, support):
     assert "Line 1 is not UTF-8" in page.content.decode()
 
 
+def test_a_file_of_50_000_columns_is_refused_before_any_mapping_page(client, support):
+    client.force_login(support)
+    header = ",".join(f"c{number}" for number in range(50_000)).encode()
+
+    response = upload(client, "customers", header + b"\n")
+    page = client.get(response["Location"], follow=True)
+
+    assert page.redirect_chain[-1][0] == "/admin/csv/import/customers/"
+    assert "Line 1 is longer than 64 KB" in page.content.decode()
+    assert len(page.content) < 100_000
+    assert list((settings.VAR_DIR / "imports").glob("*.csv")) == []
+
+
+def test_a_file_over_the_column_limit_is_refused_at_upload(client, support, settings):
+    settings.IMPORT_MAX_COLUMNS = 200
+    client.force_login(support)
+    header = ",".join(f"c{number}" for number in range(201)).encode()
+
+    response = upload(client, "customers", header + b"\n")
+    page = client.get(response["Location"], follow=True)
+
+    assert page.redirect_chain[-1][0] == "/admin/csv/import/customers/"
+    assert "Line 1 names 201 columns; a file may have at most 200" in (
+        page.content.decode()
+    )
+
+
 def test_interactions_import_from_the_admin(client, support):
     CustomerFactory.create(email="ada@example.com")
     client.force_login(support)

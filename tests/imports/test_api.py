@@ -68,6 +68,11 @@ def test_a_dry_run_answers_200_and_writes_nothing(support):
         (b"\n\n", None, "The file is empty"),
         (b"", None, "The submitted file is empty."),
         (b"name\nAda\n", '{"nope": "name"}', "The file has no column 'nope'."),
+        (
+            ",".join(f"c{number}" for number in range(201)).encode() + b"\n",
+            None,
+            "Line 1 names 201 columns; a file may have at most 200",
+        ),
     ],
 )
 def test_an_unusable_file_or_mapping_is_a_400(support, data, mapping, message):

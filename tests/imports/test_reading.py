@@ -80,3 +80,21 @@ def test_an_empty_file_is_refused():
 def test_a_column_named_twice_is_refused():
     with pytest.raises(UnreadableFileError, match="names a column twice"):
         read(b"email,email\n")
+
+
+def test_a_file_with_more_columns_than_allowed_is_refused(settings):
+    settings.IMPORT_MAX_COLUMNS = 3
+
+    assert read(b"a,b,c\n1,2,3\n").header == ["a", "b", "c"]
+    with pytest.raises(
+        UnreadableFileError,
+        match=r"^Line 1 names 4 columns; a file may have at most 3 ",
+    ):
+        read(b"a,b,c,d\n1,2,3,4\n")
+
+
+def test_a_header_line_over_64_kilobytes_is_refused_before_it_is_parsed():
+    header = b",".join(b"c%d" % number for number in range(20_000))  # ~128 KB
+
+    with pytest.raises(UnreadableFileError, match=r"^Line 1 is longer than 64 KB"):
+        read(header + b"\n")

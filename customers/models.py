@@ -8,6 +8,8 @@ from django.db.models.functions import Lower
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
+from lib.validation import single_line
+
 
 class Stage(models.TextChoices):
     """Journey stages, in the order a customer lives them."""
@@ -56,7 +58,7 @@ def default_timezone() -> str:
 
 
 class Company(models.Model):
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[single_line])
     domain = models.CharField(_("domain"), max_length=253, blank=True)
     segment = models.CharField(_("segment"), max_length=50, blank=True)
     owner = models.ForeignKey(
@@ -103,7 +105,7 @@ class CustomerQuerySet(models.QuerySet["Customer"]):
 
 
 class Customer(models.Model):
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[single_line])
     # Blank when the customer has no address; unique ignoring case otherwise.
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=50, blank=True)
@@ -179,7 +181,9 @@ class Customer(models.Model):
 class Touchpoint(models.Model):
     """A moment that matters in the journey ("Onboarding call", "Checkout")."""
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = models.CharField(
+        _("name"), max_length=100, unique=True, validators=[single_line]
+    )
     stage = models.CharField(_("journey stage"), max_length=20, choices=Stage.choices)
     default_channel = models.CharField(
         _("default channel"),
@@ -238,7 +242,9 @@ class Interaction(models.Model):
         choices=Direction.choices,
         default=Direction.INBOUND,
     )
-    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    subject = models.CharField(
+        _("subject"), max_length=200, blank=True, validators=[single_line]
+    )
     notes = models.TextField(_("notes"), blank=True)
     occurred_at = models.DateTimeField(_("occurred at"), default=now)
     logged_by = models.ForeignKey(

@@ -1,9 +1,34 @@
-"""Saving a model instance the way every service of every app does."""
+"""Saving a model instance the way every service of every app does, and the
+validators several apps' fields share."""
 
+import re
 from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
+from django.utils.translation import gettext_lazy as _
+
+# C0 and C1 control characters, line breaks and tabs among them.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# The same but NUL, which Django's and DRF's own validator refuses with its
+# own message (one message for one mistake).
+CONTROL_CHARACTERS_BUT_NUL = re.compile(r"[\x01-\x1f\x7f-\x9f]")
+
+
+def single_line(value: str) -> None:
+    """A name or a subject is one line: a line break in it would start a
+    forged line wherever it is shown as text (a mail body, a CSV, a log)."""
+    if CONTROL_CHARACTERS_BUT_NUL.search(value):
+        raise ValidationError(
+            _("Use one line without control characters (line breaks, tabs…)."),
+            code="control_characters",
+        )
+
+
+def cleaned_line(value: str) -> str:
+    """`value` as one line: each run of control characters becomes a space."""
+    return " ".join(CONTROL_CHARACTERS.sub(" ", value).split())
+
 
 M = TypeVar("M", bound=models.Model)
 

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 from customers.models import Channel, Customer, Interaction, Stage, Touchpoint
+from lib.validation import single_line
 
 
 class Kind(models.TextChoices):
@@ -80,7 +81,7 @@ class Survey(models.Model):
         RECURRING = "recurring", _("Recurring (relationship)")
         MANUAL = "manual", _("Manual")
 
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[single_line])
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     # Blank means the default question of the kind, in the customer's language.
     question_en = models.TextField(_("question (English)"), blank=True)

@@ -64,21 +64,24 @@ def test_valid_rows_are_created_with_every_field(staff_owner):
 
 
 def test_bom_semicolons_quoted_newlines_and_chinese_names():
+    # A quoted line break is read as part of its cell; a name must be one
+    # line, so that row is refused with its line and column.
     text = (
         "name;email;external_id\n"
         '"王小明\n（北京）";wang@example.com;cn-1\n'
         "李雷;li@example.com;cn-2\n"
+        "王芳（上海）;wang.fang@example.com;cn-3\n"
     )
 
     report = import_customers(text, bom=True)
 
-    assert (report.delimiter, report.created, report.failed) == (";", 2, 0)
+    assert (report.delimiter, report.created, report.failed) == (";", 2, 1)
+    assert [(e.line, e.column, e.message) for e in report.errors] == [
+        (2, "name", "Use one line without control characters (line breaks, tabs…).")
+    ]
     assert list(
         Customer.objects.order_by("external_id").values_list("name", flat=True)
-    ) == [
-        "王小明\n（北京）",
-        "李雷",
-    ]
+    ) == ["李雷", "王芳（上海）"]
 
 
 def test_each_bad_value_is_reported_with_its_line_and_column():

@@ -30,7 +30,7 @@ test: $(VENV)/.installed-dev
 # DATABASE_URL: BENCH_DATABASE_URL names their database, else the embedded SQLite.
 # Dispatch and the answer page need PostgreSQL and Redis (BENCH_REDIS_URL,
 # default redis://127.0.0.1:6379/9); on SQLite they say so and are skipped.
-BENCH_ENV = DATABASE_URL="$(BENCH_DATABASE_URL)" SECRET_KEY=$${SECRET_KEY:-bench-only-secret}
+BENCH_ENV = DATABASE_URL="$(BENCH_DATABASE_URL)" SECRET_KEY=$${SECRET_KEY:-bench-only-not-a-secret-only-for-this-step-0123456789abcdefghij}
 BENCH_INVITATIONS ?= 100000
 BENCH_SECONDS ?= 10
 bench: $(VENV)/.installed-dev
@@ -45,7 +45,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/lint-imports --no-cache
 
 typecheck: $(VENV)/.installed-dev
-	SECRET_KEY=$${SECRET_KEY:-typecheck-only} $(BIN)/mypy . .ci/prod_check.py
+	SECRET_KEY=$${SECRET_KEY:-typecheck-only-not-a-secret-only-for-this-step-0123456789abcdefghij} $(BIN)/mypy . .ci/prod_check.py
 
 check: lint typecheck test
 

@@ -67,7 +67,9 @@ START_SECONDS = 90
 LOOP_SECONDS = 120
 # The Dockerfile's build step, which runs as root before `USER touchloop`.
 COLLECTSTATIC = ["python", "manage.py", "collectstatic", "--noinput"]
-COLLECTSTATIC_ENV = {"SECRET_KEY": "collectstatic-only"}
+COLLECTSTATIC_ENV = {
+    "SECRET_KEY": "collectstatic-only-not-a-secret-0123456789abcdefghij"
+}
 # Long-running services of docker-compose.yml, and the one-shot before them.
 SERVICES = ["web", "worker", "beat"]
 ONE_SHOT = "migrate"

@@ -74,6 +74,13 @@ if not SECRET_KEY:
             "or DEBUG=1 for local development."
         )
     SECRET_KEY = "insecure-development-key-only-used-when-DEBUG-is-on"  # noqa: S105
+# Survey links and sessions are signed with it: a short or repetitive key
+# could be guessed. Django's deploy check only warns; here it is refused.
+if not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+    raise ImproperlyConfigured(
+        "SECRET_KEY is too weak: use at least 50 characters, at least 5 of them "
+        "different (python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+    )
 
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 _site = urlsplit(SITE_URL)

@@ -53,6 +53,26 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "key",
+    ["abc", "x" * 49, "ab" * 40, "short-but-varied-0123456789"],
+    ids=["abc", "49 characters", "two characters repeated", "27 characters"],
+)
+def test_production_refuses_a_weak_secret_key(key):
+    result = run_manage("check", env={**PRODUCTION, "SECRET_KEY": key})
+
+    assert result.returncode != 0
+    assert "SECRET_KEY is too weak: use at least 50 characters" in result.stderr
+
+
+def test_production_takes_a_key_of_50_characters_of_5_kinds():
+    key = "abcde" * 10
+
+    result = run_manage("check", env={**PRODUCTION, "SECRET_KEY": key})
+
+    assert result.returncode == 0, result.stderr
+
+
 def test_debug_runs_without_a_secret_key():
     result = run_manage("check", env={"DEBUG": "1"})
 

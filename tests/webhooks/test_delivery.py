@@ -659,7 +659,7 @@ def test_a_receiver_dripping_its_answer_is_cut_at_the_overall_timeout(
 @pytest.mark.parametrize("lease", ["5", "3"])
 def test_the_settings_refuse_a_lease_no_longer_than_the_timeout(lease):
     environment = {
-        "SECRET_KEY": "x",
+        "SECRET_KEY": "a-long-random-production-secret-key-4f9c1d7e2b8a6c3e5d0f",
         "WEBHOOK_TIMEOUT_SECONDS": "5",
         "WEBHOOK_LEASE_SECONDS": lease,
         "PATH": "/usr/bin:/bin",

@@ -2,7 +2,8 @@
 validators several apps' fields share."""
 
 import re
-from typing import TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
@@ -28,6 +29,26 @@ def single_line(value: str) -> None:
 def cleaned_line(value: str) -> str:
     """`value` as one line: each run of control characters becomes a space."""
     return " ".join(CONTROL_CHARACTERS.sub(" ", value).split())
+
+
+def rows_cleaner(
+    app_label: str, fields: list[tuple[str, str]]
+) -> Callable[[Any, Any], None]:
+    """A migration's RunPython function for the rows saved before a field was
+    single_line: each run of control characters in `fields` ((model name,
+    field name) of the app) becomes a space. The database finds the few rows
+    (NUL is not sought: PostgreSQL text cannot hold it, forms refused it)."""
+
+    def clean_existing_rows(apps: Any, schema_editor: Any) -> None:
+        for model_name, field in fields:
+            model = apps.get_model(app_label, model_name)
+            lookup = {f"{field}__regex": CONTROL_CHARACTERS_BUT_NUL.pattern}
+            for row in model.objects.filter(**lookup).only("pk", field).iterator():
+                model.objects.filter(pk=row.pk).update(
+                    **{field: cleaned_line(getattr(row, field))}
+                )
+
+    return clean_existing_rows
 
 
 M = TypeVar("M", bound=models.Model)

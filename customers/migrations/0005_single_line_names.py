@@ -3,7 +3,7 @@
 from django.db import migrations, models
 
 import lib.validation
-from lib.validation import cleaned_line
+from lib.validation import rows_cleaner
 
 APP = "customers"
 FIELDS = [
@@ -14,17 +14,8 @@ FIELDS = [
 ]
 
 
-def clean_existing_rows(apps, schema_editor):
-    """Rows saved before the rule: each run of control characters in a name
-    or subject becomes a space (a few rows, found by the database; NUL is
-    not among them: PostgreSQL text cannot hold it, forms refused it)."""
-    for model_name, field in FIELDS:
-        model = apps.get_model(APP, model_name)
-        found = model.objects.filter(**{f"{field}__regex": r"[\x01-\x1f\x7f-\x9f]"})
-        for row in found.only("pk", field).iterator():
-            model.objects.filter(pk=row.pk).update(
-                **{field: cleaned_line(getattr(row, field))}
-            )
+# Rows saved before the rule: their control characters become spaces.
+clean_existing_rows = rows_cleaner(APP, FIELDS)
 
 
 class Migration(migrations.Migration):

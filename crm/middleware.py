@@ -1,5 +1,6 @@
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
 
@@ -22,5 +23,20 @@ def refuse_nul_in_query_string(
                 "The query string contains a NUL character.", content_type="text/plain"
             )
         return get_response(request)
+
+    return middleware
+
+
+def permissions_policy(
+    get_response: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
+    """settings.PERMISSIONS_POLICY on every response: the browser features no
+    page of Touchloop uses (camera, microphone, geolocation, …) are off, for
+    this site and anything it frames. One fixed header, so no library."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
 
     return middleware

@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
+from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -102,6 +103,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "csp",
     "crm",
     "demo",
     "customers",
@@ -119,6 +122,8 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "crm.middleware.permissions_policy",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -128,6 +133,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a login refused for too many failures into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "crm.urls"
@@ -179,6 +186,13 @@ def database_config() -> dict[str, object]:
 DATABASES = {"default": database_config()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# django-axes first: a locked-out login is refused before any password is
+# hashed (README "Security").
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 _VALIDATORS = "django.contrib.auth.password_validation"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"{_VALIDATORS}.UserAttributeSimilarityValidator"},
@@ -225,6 +239,65 @@ if BEHIND_PROXY:
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+
+# Login throttling (django-axes, lib/logins.py): LOGIN_FAILURE_LIMIT failed
+# logins for one username from one address lock that pair out for
+# LOGIN_LOCKOUT_MINUTES, each further lockout twice as long (at most a day);
+# the failures count within the same span. Counted in the database, so every
+# web process sees them; a success starts again; managers lift lockouts in
+# the admin (Axes › Access attempts).
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
+if LOGIN_FAILURE_LIMIT < 1 or LOGIN_LOCKOUT_MINUTES < 1:
+    raise ImproperlyConfigured(
+        "LOGIN_FAILURE_LIMIT and LOGIN_LOCKOUT_MINUTES must be whole numbers above 0."
+    )
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = "lib.logins.cool_off"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "lib.http.client_address"
+AXES_RESET_ON_SUCCESS = True
+# Tries during a lockout are refused without being counted: the lockout ends
+# when it said it would, and one logged failure is one lockout (lib/logins.py).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_CALLABLE = "lib.logins.lockout_response"
+# Its start-up banner only.
+AXES_VERBOSE = False
+
+# Content-Security-Policy (django-csp): only this site's scripts and the
+# survey page's one inline script, by its per-response nonce. Styles may be
+# inline: the admin, the dashboard's cells and the mail preview use style
+# attributes, and CSS cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF, csp.NONCE],
+        "style-src": [csp.SELF, csp.UNSAFE_INLINE],
+        # data: for the icons the API's documentation page draws.
+        "img-src": [csp.SELF, "data:"],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.NONE],
+        "frame-ancestors": [csp.NONE],
+        "form-action": [csp.SELF],
+    }
+}
+# No page needs these; an injected one gets nothing.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in [
+        "accelerometer",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    ]
+)
 
 # Mail: SMTP_URL (smtp://user:pass@host:port, smtps:// for implicit TLS,
 # ?starttls=1 for STARTTLS), else one file per message under var/mail/.
@@ -419,6 +492,9 @@ if not (0 <= WEEKLY_DIGEST_WEEKDAY <= 6 and 0 <= WEEKLY_DIGEST_HOUR <= 23):
 HOOKS: dict[str, list[str]] = {
     # customers → surveys: an interaction was logged or changed.
     "interaction_saved": ["surveys.services.scheduling.on_interaction_saved"],
+    # surveys → feedback: may this answer still change? A handler says no by
+    # raising surveys.services.answers.AnswerSettledError.
+    "response_changing": ["feedback.services.cases.on_response_changing"],
     # surveys → feedback: an answer was recorded or changed (close-the-loop).
     "response_recorded": [
         # First, so that response.created comes before the case it opens.
@@ -543,10 +619,40 @@ CACHES = {
     )
 }
 
+# No survey token, API key or email address in any line (lib/logs.py): Django
+# logs a failed request's path ("Bad Request: /s/<token>/"), so every handler
+# redacts what it writes.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact": {"()": "lib.logs.RedactingFilter"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact"]},
+        # runserver's request lines (`make run`), formatted as Django does.
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact"],
+        },
+    },
     "root": {"handlers": ["console"], "level": "INFO"},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Without Django's own handlers (its console with DEBUG on, mail to
+        # ADMINS), which would write the same lines unredacted: Django's
+        # records reach the root's console.
+        "django": {"level": "INFO"},
+        "django.server": {
+            "handlers": ["django.server"],
+            "level": "INFO",
+            "propagate": False,
+        },
+    },
 }

@@ -7,6 +7,30 @@ from tests import factories
 from tests.api import bearer
 from tests.factories import UserFactory
 
+# Documents the browser tests loaded and the CSP violations they met
+# (tests/e2e/conftest.py), summed over xdist's workers and printed at the end.
+CSP_TALLY = {"documents": 0, "violations": 0}
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["csp_tally"] = dict(CSP_TALLY)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    for key, value in getattr(node, "workeroutput", {}).get("csp_tally", {}).items():
+        CSP_TALLY[key] += value
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if CSP_TALLY["documents"]:
+        terminalreporter.write_line(
+            f"Content-Security-Policy: {CSP_TALLY['documents']} documents loaded "
+            f"in Chromium, {CSP_TALLY['violations']} violations"
+        )
+
 
 @pytest.fixture
 def support(db):

@@ -74,4 +74,12 @@ def test_manager_may_do_everything_in_the_three_apps():
     # Managers give API tokens more than the site's rate (support may not).
     tokens = {"tokens.raise_token_rate"}
 
-    assert codenames("Manager") == expected | webhooks | tokens
+    # Managers see login lockouts and lift them (deleting the attempt).
+    lockouts = {
+        "axes.view_accessattempt",
+        "axes.delete_accessattempt",
+        "axes.view_accessfailurelog",
+        "axes.view_accesslog",
+    }
+
+    assert codenames("Manager") == expected | webhooks | tokens | lockouts

@@ -22,6 +22,7 @@ from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.db import connection, connections
 
+from tests.conftest import CSP_TALLY
 from tests.ports import free_port
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -121,15 +122,56 @@ def give_serialized_contents() -> None:
             connections[alias]._test_serialized_contents = contents  # type: ignore[attr-defined]
 
 
+# Every document a browser test loads is watched for Content-Security-Policy
+# violations: the page fixture fails its test on any, and the run's tally is
+# printed at the end (tests/conftest.py).
+WATCH_CSP = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  const blocked = event.blockedURI || "inline";
+  window.reportCspViolation(
+    `${event.effectiveDirective} blocked ${blocked} on ${event.documentURI}`
+  );
+});
+"""
+
+
 @pytest.fixture
 def page(browser):
     context = browser.new_context(
         locale="en-US", viewport={"width": 1280, "height": 900}
     )
+    violations = watch_csp(context)
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
     context.close()
+    CSP_TALLY["violations"] += len(violations)
+    assert violations == [], "Content-Security-Policy violations"
+
+
+def watch_csp(context) -> list[str]:
+    """The CSP violations of every page and frame of `context`, reported by
+    the browser's event and by its console (which also reports those of
+    documents that an event listener cannot reach)."""
+    violations: list[str] = []
+    context.expose_binding(
+        "reportCspViolation", lambda source, text: violations.append(text)
+    )
+    context.add_init_script(WATCH_CSP)
+
+    def on_console(message) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(message.text)
+
+    def on_page(page) -> None:
+        page.on("console", on_console)
+        page.on("framenavigated", count_document)
+
+    def count_document(frame) -> None:
+        CSP_TALLY["documents"] += 1
+
+    context.on("page", on_page)
+    return violations
 
 
 # The outbox's real processes (test_dispatch.py): the pytest-django database

@@ -21,5 +21,5 @@ RUN SECRET_KEY=collectstatic-only-not-a-secret-0123456789abcdefghij python manag
 
 USER touchloop
 EXPOSE 8000
-# --timeout 120: an admin CSV import of 100,000 rows takes about 25 s.
-CMD ["gunicorn", "crm.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120", "--access-logfile", "-"]
+# Bind, workers, timeout and the redacted access log: gunicorn.conf.py.
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "crm.wsgi"]

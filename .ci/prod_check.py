@@ -16,7 +16,9 @@ What users deploy is what this proves, not the developer's virtualenv:
    mail received by a real SMTP server, 2 answered through the page's form,
    the case with its owner in the API, the owner's alert received;
 5. SIGTERM to each process: each must exit within 30 s, and no log may hold
-   a traceback.
+   a traceback, nor a working secret of the loop (the survey link's token,
+   the API key) or an email address it used: the web log holds the loop's
+   requests redacted (`/s/…/`, lib/logs.py).
 
 A process that cannot start fails the check with its log's tail. The
 machine's PostgreSQL is used (PG_ADMIN_URL), in a database created for the
@@ -503,6 +505,17 @@ class Deployment:
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
 
+    def leaks(self, secrets_used: dict[str, str]) -> list[str]:
+        """`<what> in the <process> log` for every secret a process's log
+        holds, named by what it is: the failure must not print it."""
+        found = []
+        for name in SERVICES:
+            text = self.log_of(name).read_text(errors="replace")
+            for what, secret in secrets_used.items():
+                if secret in text or urllib.parse.quote(secret) in text:
+                    found.append(f"{what} in the {name} log")
+        return found
+
     def tracebacks(self) -> list[str]:
         return [
             log.stem
@@ -587,7 +600,10 @@ def score_link(mail: email.message.EmailMessage, score: int) -> str:
     return links[0]
 
 
-def close_the_loop(deployment: Deployment, site: str, mailbox: Mailbox) -> None:
+def close_the_loop(
+    deployment: Deployment, site: str, mailbox: Mailbox
+) -> dict[str, str]:
+    """The loop; the secrets and addresses it used, which no log may hold."""
     step("an owner (createsuperuser) and an API key (create_api_token), as ops do")
     owner_email = "owner@example.com"
     deployment.run_once(
@@ -622,6 +638,9 @@ def close_the_loop(deployment: Deployment, site: str, mailbox: Mailbox) -> None:
         "customers/",
         {"name": "Ada Lovelace", "email": "ada@example.com", "owner": token["user"]},
     )
+    found = api.call("GET", "customers/?email=ada@example.com")["results"]
+    if [each["id"] for each in found] != [customer["id"]]:
+        raise CheckError(f"the customer is not found by email: {found}")
     api.call(
         "POST",
         "surveys/",
@@ -687,6 +706,13 @@ def close_the_loop(deployment: Deployment, site: str, mailbox: Mailbox) -> None:
         "the owner's alert", lambda: mailbox.to(owner_email), LOOP_SECONDS
     )
     print(f"   alert: {alert['Subject']}", flush=True)
+    survey_token = urllib.parse.urlsplit(link).path.split("/")[2]
+    return {
+        "the survey link's token": survey_token,
+        "the API key": key,
+        "the customer's email address": "ada@example.com",
+        "the owner's email address": owner_email,
+    }
 
 
 def main() -> int:
@@ -714,11 +740,9 @@ def main() -> int:
             for name in SERVICES:
                 command = service_command(name)
                 if name == "web":
-                    # This machine's free port instead of the container's 8000.
-                    command = [
-                        f"127.0.0.1:{web_port}" if part == "0.0.0.0:8000" else part
-                        for part in command
-                    ]
+                    # This machine's free port instead of the container's 8000
+                    # (gunicorn.conf.py's bind): the command line wins.
+                    command = [*command, "--bind", f"127.0.0.1:{web_port}"]
                 step(f"{name}: {' '.join(command)}")
                 deployment.start(name, command)
             deployment.ensure_running(
@@ -734,7 +758,7 @@ def main() -> int:
                 "healthcheck", healthcheck_command(web_port), deployment.envs["web"]
             )
 
-            close_the_loop(deployment, site, mailbox)
+            secrets_used = close_the_loop(deployment, site, mailbox)
 
             step("SIGTERM to each process")
             slow = deployment.stop_all()
@@ -750,6 +774,14 @@ def main() -> int:
                     f"  {name}:\n{deployment.tail(name)}" for name in with_tracebacks
                 )
                 raise CheckError(f"a traceback in the log of {names}:\n{tails}")
+            leaks = deployment.leaks(secrets_used)
+            if leaks:
+                raise CheckError(f"a secret in a log: {'; '.join(leaks)}")
+            if not deployment.log_says("web", '"POST /s/…/ HTTP/1.1" 200')():
+                raise CheckError(
+                    f"the web log has no redacted survey request (the access "
+                    f"log of gunicorn.conf.py); its log:\n{deployment.tail('web')}"
+                )
             failed = bool(deployment.problems)
     except CheckError as failure:
         print(f"\nprod-check FAILED: {failure}", flush=True)

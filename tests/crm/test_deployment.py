@@ -7,11 +7,14 @@ import ast
 import functools
 import importlib.util
 import re
+import runpy
 import sys
 import tomllib
 from pathlib import Path
 from types import ModuleType
 
+import gunicorn.config  # type: ignore[import-untyped]
+import gunicorn.glogging  # type: ignore[import-untyped]
 import pytest
 
 import crm
@@ -163,6 +166,60 @@ def test_the_image_runs_the_commands_that_prod_check_proves():
         "manage.py",
         "migrate",
         "--noinput",
+    ]
+
+
+def gunicorn_settings() -> dict[str, object]:
+    """What gunicorn reads from gunicorn.conf.py: its names that are
+    settings' names (any other name is ignored)."""
+    names = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    known = gunicorn.config.Config().settings
+    return {name: value for name, value in names.items() if name in known}
+
+
+def test_the_web_server_runs_with_the_gunicorn_config_in_the_image():
+    check = prod_check()
+
+    assert check.service_command("web") == [
+        "gunicorn",
+        "--config",
+        "gunicorn.conf.py",
+        "crm.wsgi",
+    ]
+    assert check.ignored_by_docker()(str(ROOT), ["gunicorn.conf.py"]) == set()
+
+
+def test_the_gunicorn_config_serves_as_deployed_and_redacts_its_logs():
+    config = gunicorn_settings()
+    logger_class = config.pop("logger_class")
+
+    assert config == {
+        "bind": "0.0.0.0:8000",
+        "workers": 3,
+        "timeout": 120,
+        "accesslog": "-",
+    }
+    assert isinstance(logger_class, type)
+    assert issubclass(logger_class, gunicorn.glogging.Logger)
+    assert logger_class.__name__ == "RedactingLogger"
+
+
+def test_prod_check_names_a_secret_in_a_log_without_printing_it(tmp_path):
+    check = prod_check()
+    deployment = check.Deployment(work=tmp_path, python=sys.executable)
+    (tmp_path / "logs").mkdir()
+    token = "3f0a" * 16
+    deployment.log_of("web").write_text(f'"GET /s/{token}/ HTTP/1.1" 200\n')
+    deployment.log_of("worker").write_text("Mail to ada%40example.com\n")
+    deployment.log_of("beat").write_text('"GET /s/…/ HTTP/1.1" 200\n')
+
+    leaks = deployment.leaks(
+        {"the survey token": token, "the email address": "ada@example.com"}
+    )
+
+    assert leaks == [
+        "the survey token in the web log",
+        "the email address in the worker log",
     ]
 
 

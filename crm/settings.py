@@ -327,7 +327,8 @@ SMTP_URL = os.environ.get("SMTP_URL", "").strip()
 if SMTP_URL:
     globals().update(configure_smtp(SMTP_URL))
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    # One .eml file per message (lib/mailfiles.py), listed at /admin/mail/.
+    EMAIL_BACKEND = "lib.mailfiles.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
 
 # Celery: Redis when REDIS_URL is set, else kombu's filesystem transport, which

@@ -16,6 +16,12 @@ urlpatterns = [
     # Before the admin's own URLs: its home starts with the user's open cases.
     path("admin/", admin.site.admin_view(home.admin_index)),
     path("admin/csv/", include("imports.urls")),
+    path("admin/mail/", admin.site.admin_view(views.mail_files), name="mail-files"),
+    path(
+        "admin/mail/<str:name>",
+        admin.site.admin_view(views.mail_file),
+        name="mail-file",
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(

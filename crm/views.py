@@ -1,10 +1,19 @@
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, JsonResponse
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from crm import __version__
 from crm.celery import app as celery_app
+from feedback import permissions
+from lib import mailfiles
+
+# The mail page lists this many, newest first; the folder has the rest.
+RECENT_MAILS = 50
 
 
 def database_status() -> str:
@@ -39,3 +48,45 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def version(request: HttpRequest) -> dict[str, str]:
     """Template context: the version, for the admin's footer."""
     return {"touchloop_version": __version__}
+
+
+# The mail written to files (without SMTP_URL), at /admin/mail/: here, not in
+# an app, because it is every app's mail (surveys, case alerts, digests,
+# webhook notices). Managers only: the files hold the links that answer a
+# survey as its customer, and the managers' digests.
+
+
+def require_manager(request: HttpRequest) -> None:
+    if not permissions.is_manager(request.user):
+        raise PermissionDenied
+
+
+@require_GET
+def mail_files(request: HttpRequest) -> TemplateResponse:
+    require_manager(request)
+    folder = mailfiles.mail_directory()
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Recent mail"),
+        "folder": folder,
+        "mails": mailfiles.recent(folder, count=RECENT_MAILS) if folder else [],
+        "shown": RECENT_MAILS,
+    }
+    return TemplateResponse(request, "admin/mail_files.html", context)
+
+
+@require_GET
+def mail_file(request: HttpRequest, name: str) -> FileResponse:
+    """One mail as its .eml file, for a mail client to open."""
+    require_manager(request)
+    folder = mailfiles.mail_directory()
+    path = mailfiles.mail_path(folder, name) if folder else None
+    if path is None:
+        raise Http404
+    try:
+        file = path.open("rb")
+    except FileNotFoundError:  # deleted since: as if it had never been
+        raise Http404 from None
+    return FileResponse(
+        file, as_attachment=True, filename=name, content_type="message/rfc822"
+    )

@@ -445,6 +445,31 @@ CONTACT_NOTES = {
     "zh-hans": "已致电客户，了解情况并约定了后续步骤。",
 }
 
+# Why a staff member opened a case by hand (a call, a chat, a review meeting),
+# and the root cause it turned out to have: the cases of each demo desk.
+DESK_CASES: list[tuple[str, dict[str, str]]] = [
+    ("Product defect", {
+        "en": "Called: the export to Excel has failed for three days and their month-end report is due.",
+        "zh-hans": "客户来电：导出Excel已经连续三天失败，月底报表急着要用。",
+    }),
+    ("Slow response", {
+        "en": "Chased us twice by email about a ticket nobody answered; asks for a call back.",
+        "zh-hans": "客户两次发邮件催问一张没人回复的工单，希望我们回电。",
+    }),
+    ("Missing feature", {
+        "en": "Said at the quarterly review that they will look elsewhere without single sign-on.",
+        "zh-hans": "季度回顾会上客户表示，如果没有单点登录就会考虑其他产品。",
+    }),
+    ("Billing", {
+        "en": "Charged twice for this month's subscription; wants the money back.",
+        "zh-hans": "本月订阅被重复扣费，客户要求退款。",
+    }),
+    ("Delivery", {
+        "en": "The replacement card reader promised for Monday has not arrived.",
+        "zh-hans": "承诺周一送到的替换读卡器至今未到。",
+    }),
+]
+
 # fmt: on
 
 TOUCHPOINTS_BY_NAME = {entry.name: entry for entry in TOUCHPOINTS}

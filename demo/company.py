@@ -1,19 +1,28 @@
-"""The demo company's people: staff logins, companies and customers, keyed so
-that a second run finds them (`seed_demo` says more); `seed` builds it all,
-with the customers' histories (demo/history.py)."""
+"""The demo company's people: companies and customers, keyed so that a second
+run finds them (`seed_demo` says more); `seed` builds it all, with the
+customers' histories (demo/history.py) and the staff's desks (demo/desk.py),
+for the staff logins of demo/staff.py."""
 
 import random
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 
 from customers.models import Company, Customer, Interaction
 from demo import catalogue
+from demo.desk import write_desks
 from demo.history import HistoryPlan, Rows
-from demo.seeding import OWNERS, SEED, STAGES, USAGE, ensure_surveys, ensure_touchpoints
-from feedback.models import Case, RootCause, StaffPreference
+from demo.seeding import (
+    OWNERS,
+    SEED,
+    STAGES,
+    USAGE,
+    ensure_surveys,
+    ensure_touchpoints,
+    members_among,
+)
+from feedback.models import Case, RootCause
 from surveys.models import Invitation, SurveyResponse
 from surveys.services import rollup
 
@@ -29,27 +38,9 @@ DEMO_COMPANIES = {
 Keyed = TypeVar("Keyed", Company, Customer)
 
 
-@dataclass(frozen=True)
-class StaffMember:
-    username: str
-    first_name: str
-    last_name: str
-    group: str
-    language: str
-
-
-STAFF = [
-    StaffMember("support", "Sam", "Reed", "Support", "en"),
-    StaffMember("manager", "Morgan", "Hughes", "Manager", "en"),
-    StaffMember("tom.baker", "Tom", "Baker", "Support", "en"),
-    StaffMember("li.na", "Na", "Li", "Support", "zh-hans"),
-    StaffMember("chen.jie", "Jie", "Chen", "Support", "zh-hans"),
-]
-
-
-def seed(*, password: str, now: datetime) -> dict[str, int]:
+def seed(*, staff: dict[str, User], now: datetime) -> dict[str, int]:
+    """Everything but the logins: `staff` are the demo's own (demo/staff.py)."""
     rng = random.Random(SEED)
-    staff = ensure_staff(password)
     touchpoints = ensure_touchpoints()
     surveys = ensure_surveys(touchpoints)
     companies = ensure_companies(staff)
@@ -75,6 +66,8 @@ def seed(*, password: str, now: datetime) -> dict[str, int]:
         # bulk_create bypasses the answer service, which keeps the rollup.
         days = [rollup.day_of(response.answered_at) for response in new_rows.responses]
         rollup.rebuild_rollup(start=min(days), end=max(days))
+    # After the history: a desk's cases are opened from its interactions.
+    write_desks(staff, customers=customers, now=now)
     return {
         "companies": len(companies),
         "customers": len(customers),
@@ -87,42 +80,17 @@ def seed(*, password: str, now: datetime) -> dict[str, int]:
     }
 
 
-def ensure_staff(password: str) -> dict[str, User]:
-    staff = {}
-    for member in STAFF:
-        user, _ = User.objects.get_or_create(
-            username=member.username,
-            defaults={
-                "first_name": member.first_name,
-                "last_name": member.last_name,
-                "email": f"{member.username}@touchloop.example",
-            },
-        )
-        user.is_staff = True
-        user.is_active = True
-        # Reset on every run, so that the login printed at the end works.
-        user.set_password(password)
-        user.save()
-        user.groups.add(Group.objects.get(name=member.group))
-        # Case alerts go out in the staff member's language.
-        StaffPreference.objects.update_or_create(
-            user=user, defaults={"language": member.language}
-        )
-        staff[member.username] = user
-    return staff
-
-
 def ensure_companies(staff: dict[str, User]) -> list[Company]:
     planned = []
     for number, (external_id, entry) in enumerate(DEMO_COMPANIES.items()):
-        owners = OWNERS[entry.language]
+        owners = members_among(staff, OWNERS[entry.language])
         planned.append(
             Company(
                 external_id=external_id,
                 name=entry.name,
                 domain=entry.domain,
                 segment=entry.segment,
-                owner=staff[owners[number % len(owners)]],
+                owner=owners[number % len(owners)] if owners else None,
             )
         )
     return ensure_all(Company, planned)
@@ -179,7 +147,8 @@ def ensure_customers(
         opted_out_at = None
         if email and rng.random() < 0.04:
             opted_out_at = created_at + (now - created_at) * rng.uniform(0.2, 0.9)
-        owner = staff[rng.choice(OWNERS[language])]
+        owners = members_among(staff, OWNERS[language])
+        owner = rng.choice(owners) if owners else None
         if company is not None and company.owner is not None and rng.random() < 0.8:
             owner = company.owner
         planned.append(

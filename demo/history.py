@@ -11,7 +11,16 @@ from django.contrib.auth.models import User
 
 from customers.models import Channel, Customer, Interaction, Stage, Touchpoint
 from demo import catalogue
-from demo.seeding import CASE_SLA, HANDLING_MINUTES, OWNERS, SEED, STAGES, USAGE
+from demo.seeding import (
+    CASE_SLA,
+    HANDLING_MINUTES,
+    OWNERS,
+    SEED,
+    STAGES,
+    USAGE,
+    members_among,
+)
+from demo.staff import LANGUAGE_OF
 from feedback.models import Case, CaseEvent, RootCause
 from surveys import tokens
 from surveys.models import Band, Invitation, Kind, Survey, SurveyResponse, band_for
@@ -167,9 +176,11 @@ class HistoryPlan:
             channel = rng.choice(["email", "phone", "chat"])
         logger = customer.owner
         if rng.random() < 0.25 or logger is None:
-            logger = self.staff[rng.choice(OWNERS[customer.language])]
-        if rng.random() < 0.3 and touchpoint.stage in SALES_STAGES:
-            logger = self.staff["manager"]
+            loggers = members_among(self.staff, OWNERS[customer.language])
+            logger = rng.choice(loggers) if loggers else None
+        manager = self.staff.get("manager")
+        if rng.random() < 0.3 and touchpoint.stage in SALES_STAGES and manager:
+            logger = manager
         low, high = HANDLING_MINUTES.get(channel, (15, 60))
         resolved_at = occurred_at + timedelta(minutes=rng.randint(low, high))
         is_open = resolved_at > self.now - timedelta(minutes=2)
@@ -286,8 +297,8 @@ class HistoryPlan:
         """The case the answer opened, taken as far as it got by now."""
         rng = self.rng
         customer = response.customer
-        owner = customer.owner or self.staff["support"]
-        language = "zh-hans" if owner.username in OWNERS["zh-hans"] else "en"
+        owner = customer.owner or self.staff.get("support")
+        language = LANGUAGE_OF.get(owner.username, "en") if owner else "en"
         opened_at = response.answered_at + timedelta(seconds=5)
         due_at = opened_at + CASE_SLA
         on_time = rng.random() < 0.8
@@ -309,19 +320,20 @@ class HistoryPlan:
             reason=Case.Reason.DETRACTOR if nps else Case.Reason.LOW_CSAT,
             priority=Case.Priority.URGENT if urgent else Case.Priority.NORMAL,
             owner=owner,
-            assignment_rule=Case.AssignmentRule.CUSTOMER_OWNER
-            if customer.owner
-            else Case.AssignmentRule.ROUND_ROBIN,
+            assignment_rule=assignment_rule(customer, owner),
             due_at=due_at,
             created_at=opened_at,
         )
         rows.cases.append(case)
         events = rows.events
         events.append(event(case, CaseEvent.Kind.OPENED, None, opened_at))
-        events.append(
-            event(case, CaseEvent.Kind.ASSIGNED, None, opened_at, owner=owner.pk)
-        )
-        if stuck == 0 or contacted_at > self.now:
+        if owner is not None:
+            events.append(
+                event(case, CaseEvent.Kind.ASSIGNED, None, opened_at, owner=owner.pk)
+            )
+        # Without an owner (someone else holds the demo's names), nobody
+        # works on it.
+        if owner is None or stuck == 0 or contacted_at > self.now:
             if due_at < self.now:
                 case.escalation_level, case.escalated_at = 1, due_at
                 events.append(
@@ -348,6 +360,14 @@ class HistoryPlan:
                 root_cause=root_cause.pk,
             )
         )
+
+
+def assignment_rule(customer: Customer, owner: User | None) -> str:
+    if customer.owner is not None:
+        return Case.AssignmentRule.CUSTOMER_OWNER
+    if owner is not None:
+        return Case.AssignmentRule.ROUND_ROBIN
+    return Case.AssignmentRule.NOBODY
 
 
 def event(

@@ -4,6 +4,8 @@ deadline; and the fixed points that the demo company's modules share."""
 
 from datetime import timedelta
 
+from django.contrib.auth.models import User
+
 from customers.models import Stage, Touchpoint
 from demo import catalogue
 from surveys.models import Kind, Survey
@@ -15,6 +17,14 @@ USAGE = STAGES.index(Stage.USAGE)
 # How long an interaction on each channel takes to resolve (minutes).
 HANDLING_MINUTES = {"email": (1, 72 * 60), "chat": (5, 30), "web": (0, 0)}
 OWNERS = {"en": ["support", "tom.baker"], "zh-hans": ["li.na", "chen.jie"]}
+
+
+def members_among(staff: dict[str, User], usernames: list[str]) -> list[User]:
+    """The demo's logins among `usernames`, else all of them: `staff` holds
+    only the logins the demo created, and a user somebody else created under a
+    demo name is given no demo work. Empty when somebody holds every name."""
+    members = [staff[name] for name in usernames if name in staff]
+    return members or list(staff.values())
 
 
 def ensure_touchpoints() -> dict[str, Touchpoint]:

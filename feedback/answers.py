@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from django.db.models import F, QuerySet
 
+from feedback.forms import staff_name
 from lib.csv_stream import Echo, in_pieces, safe_cell
 from surveys.models import SurveyResponse
 
@@ -67,7 +68,7 @@ def csv_row(response: SurveyResponse) -> list[object]:
         response.company_id or "",
         response.company.name if response.company else "",
         response.staff_id or "",
-        staff.get_username() if staff else "",
+        staff_name(staff) if staff else "",
         getattr(response, "case_pk", None) or "",
     ]
     return [safe_cell(value) for value in values]

@@ -5,7 +5,8 @@ POST /api/v1/imports/customers/ and /api/v1/imports/interactions/ (multipart:
 the report, 200 with it for a dry run, 400 when the file or the mapping
 cannot be used at all, 413 for a file over IMPORT_MAX_BYTES. GET
 /api/v1/exports/customers/, /responses/ and /cases/: a streamed CSV of the
-rows the list endpoint's filters and `?search=` select, in a fixed order.
+rows the list endpoint's filters and `?search=` select, in a fixed order;
+plain UTF-8, or with a BOM for Excel with `?bom=1`.
 """
 
 from typing import Any, cast
@@ -205,6 +206,18 @@ CSV_RESPONSE = OpenApiResponse(
 )
 
 
+class ExportQuerySerializer(serializers.Serializer[Any]):
+    """The export's own query parameter, next to the list's filters."""
+
+    bom = serializers.BooleanField(
+        default=False,
+        help_text="Start the file with a UTF-8 byte order mark, for Excel "
+        "(which reads a file without one in the system's code page and "
+        "garbles Chinese). Off: a program would find the mark in the first "
+        "column's name.",
+    )
+
+
 class ExportViewSet(viewsets.GenericViewSet[Any]):
     """The list endpoints' filters (`?status=open`, `?updated_since=…`) and
     `?search=` select the rows; all of them, not a page, in the export's own
@@ -262,20 +275,34 @@ class ExportViewSet(viewsets.GenericViewSet[Any]):
         return [requires(chosen[3])()]
 
     def export(self) -> StreamingHttpResponse:
+        query = ExportQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
         rows = self.filter_queryset(self.get_queryset())
-        return exports.csv_response(self.action, rows)
+        return exports.csv_response(self.action, rows, bom=query.validated_data["bom"])
 
-    @extend_schema(responses={(200, "text/csv"): CSV_RESPONSE}, filters=True)
+    @extend_schema(
+        responses={(200, "text/csv"): CSV_RESPONSE},
+        parameters=[ExportQuerySerializer],
+        filters=True,
+    )
     @action(detail=False)
     def customers(self, request: Request) -> StreamingHttpResponse:
         return self.export()
 
-    @extend_schema(responses={(200, "text/csv"): CSV_RESPONSE}, filters=True)
+    @extend_schema(
+        responses={(200, "text/csv"): CSV_RESPONSE},
+        parameters=[ExportQuerySerializer],
+        filters=True,
+    )
     @action(detail=False)
     def responses(self, request: Request) -> StreamingHttpResponse:
         return self.export()
 
-    @extend_schema(responses={(200, "text/csv"): CSV_RESPONSE}, filters=True)
+    @extend_schema(
+        responses={(200, "text/csv"): CSV_RESPONSE},
+        parameters=[ExportQuerySerializer],
+        filters=True,
+    )
     @action(detail=False)
     def cases(self, request: Request) -> StreamingHttpResponse:
         return self.export()

@@ -139,12 +139,13 @@ EXPORTS: dict[str, Callable[[Any], Iterator[str]]] = {
 }
 
 
-def csv_response(name: str, queryset: QuerySet[Any]) -> StreamingHttpResponse:
+def csv_response(
+    name: str, queryset: QuerySet[Any], *, bom: bool
+) -> StreamingHttpResponse:
     """The export `name` (customers, responses or cases) of `queryset`, as a
-    download named after it and today's date."""
+    download named after it and today's date; `bom` for a spreadsheet
+    (lib.csv_stream.csv_download)."""
     stamp = timezone.localdate().isoformat()
-    return StreamingHttpResponse(
-        EXPORTS[name](queryset),
-        content_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}-{stamp}.csv"'},
+    return csv_stream.csv_download(
+        EXPORTS[name](queryset), filename=f"{name}-{stamp}.csv", bom=bom
     )

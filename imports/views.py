@@ -245,4 +245,5 @@ def export(request: HttpRequest, name: str) -> HttpResponseBase:
         return HttpResponseRedirect(
             reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist") + "?e=1"
         )
-    return exports.csv_response(name, changelist.queryset)
+    # With the BOM: the admin's downloads are opened in a spreadsheet.
+    return exports.csv_response(name, changelist.queryset, bom=True)

@@ -24,10 +24,15 @@ def message_id(local_part: str) -> str:
 
 
 def render_template(path: str, context: Mapping[str, Any]) -> str:
-    """Render a mail part; the plain-text parts without HTML escaping."""
+    """Render a mail part; the plain-text parts without HTML escaping.
+
+    A plain str, not the SafeString that Template.render() returns: a mail
+    part is data, and a page that shows one (the survey's mail preview puts
+    the HTML part in an iframe's srcdoc="…") must escape it like any data.
+    str() would keep the mark (SafeString.__str__ returns itself)."""
     template = get_template(path).template  # type: ignore[attr-defined]
     autoescape = path.endswith(".html")
-    return str(template.render(Context(dict(context), autoescape=autoescape)))
+    return str.__str__(template.render(Context(dict(context), autoescape=autoescape)))
 
 
 def render(

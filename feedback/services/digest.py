@@ -27,7 +27,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from customers.models import Stage
 from feedback.metrics import scores
@@ -125,7 +125,13 @@ def managers() -> QuerySet[User]:
     permission directly, by a group or as superusers) who are staff and
     have an address."""
     return (
-        User.objects.with_perm(MANAGER_PERMISSION, include_superusers=True)
+        User.objects.with_perm(
+            MANAGER_PERMISSION,
+            include_superusers=True,
+            # The backend that holds permissions (the first one, django-axes,
+            # only refuses locked-out logins).
+            backend="django.contrib.auth.backends.ModelBackend",
+        )
         .filter(is_staff=True)
         .exclude(email="")
     )
@@ -138,9 +144,21 @@ def recipients() -> QuerySet[User]:
 
 
 def set_receives_weekly_digest(user: User, *, receives: bool) -> StaffPreference:
-    """The user's own choice, from the digest page."""
+    """The user's own choice, from the digest page. A first preference keeps
+    the language the page was shown in: from then on it is the user's
+    (crm.middleware.staff_language), and a default one would switch them."""
+    language = translation.get_language()
     preference, _ = StaffPreference.objects.update_or_create(
-        user=user, defaults={"receives_weekly_digest": receives}
+        user=user,
+        defaults={"receives_weekly_digest": receives},
+        create_defaults={
+            "receives_weekly_digest": receives,
+            "language": (
+                language
+                if language in dict(settings.LANGUAGES)
+                else settings.LANGUAGE_CODE
+            ),
+        },
     )
     return preference
 

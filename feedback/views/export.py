@@ -1,13 +1,15 @@
 """The answers behind any dashboard figure as CSV at /dashboard/answers.csv,
-streamed (however many there are) and safe to open in a spreadsheet."""
+streamed (however many there are) and safe to open in a spreadsheet, Excel
+included (a UTF-8 BOM)."""
 
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 
 from feedback.answers import csv_lines
 from feedback.views.access import manager_required
 from feedback.views.forms import DashboardForm, read_form
+from lib.csv_stream import csv_download
 
 
 def error_lines(form: DashboardForm) -> list[str]:
@@ -34,8 +36,5 @@ def answers_csv(request: HttpRequest) -> HttpResponseBase:
         )
     answers = form.answer_filter()
     name = f"answers-{answers.kind}-{answers.start}-{answers.end}.csv"
-    return StreamingHttpResponse(
-        csv_lines(answers.selected()),
-        content_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    # With the BOM: managers open it in a spreadsheet.
+    return csv_download(csv_lines(answers.selected()), filename=name, bom=True)

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+from django.utils.safestring import SafeData
 
 from lib import emails
 
@@ -41,3 +42,16 @@ def test_render_uses_the_recipients_language():
     )
 
     assert message.subject == "是: 李"
+
+
+def test_rendered_parts_are_text_not_markup_marked_safe():
+    """A page that shows a mail escapes it like any data (the survey's mail
+    preview puts the HTML part in an iframe's srcdoc="…")."""
+    message = emails.render(
+        "hello", to="ann@example.com", context={"name": "Ann"}, language="en"
+    )
+
+    [(html, _mimetype)] = message.alternatives
+    assert not isinstance(html, SafeData)
+    assert not isinstance(message.body, SafeData)
+    assert not isinstance(message.subject, SafeData)

@@ -55,5 +55,6 @@ def listed_ids(client, url: str) -> list[int]:
 
 def read_csv(response) -> list[list[str]]:
     assert response.streaming is True
-    text = b"".join(response.streaming_content).decode()
+    # Without the BOM that Excel needs (test_the_csv_opens_in_excel_…).
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
     return list(csv.reader(io.StringIO(text)))

@@ -2,6 +2,7 @@
 trend, the journey and the breakdowns, the answers list and its paging, and
 the CSV export."""
 
+import codecs
 import html
 import re
 from datetime import date, timedelta
@@ -12,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from customers.models import Stage
 from feedback import answers
@@ -165,7 +167,7 @@ def test_the_answers_list_shows_every_column(client, manager, survey, checkout, 
     case_url = reverse("admin:feedback_case_change", args=[detractor.case.pk])
     cells = [
         # Noon UTC, shown in the site's zone.
-        f"{timezone.localtime(at_noon(date(2026, 11, 16))):%Y-%m-%d %H:%M}",
+        date_format(timezone.localtime(at_noon(date(2026, 11, 16))), "DATETIME_FORMAT"),
         f'<a href="{customer_url}">Wang Fang</a>',
         "<td>3</td>",
         "Detractor",
@@ -267,6 +269,32 @@ def test_the_csv_follows_a_cells_filters_and_latest_mode(
 
     _header, *rows = read_csv(response)
     assert [row[0] for row in rows] == [str(latest.pk)]
+
+
+def test_the_csv_opens_in_excel_chinese_comments_included(client, manager, survey):
+    answer(survey, 3, comment="送货太慢了，客服也没回电话。")
+    client.force_login(manager)
+
+    data = b"".join(client.get(CSV_URL).streaming_content)
+
+    # UTF-8's byte order mark: without it, Excel reads the file as GBK or
+    # Windows-1252.
+    assert data.startswith(codecs.BOM_UTF8 + b"id,answered_at,")
+    _header, row = read_csv(client.get(CSV_URL))
+    assert row[5] == "送货太慢了，客服也没回电话。"
+
+
+def test_the_csv_names_the_staff_member_as_the_dashboard_does(client, manager, survey):
+    sam = UserFactory.create(username="sam", first_name="Sam", last_name="Reed")
+    li = UserFactory.create(username="li.na")
+    answer(survey, 9, staff=sam)
+    answer(survey, 7, staff=li)
+    client.force_login(manager)
+
+    header, *rows = read_csv(client.get(CSV_URL))
+
+    named = {row[header.index("staff_id")]: row[header.index("staff")] for row in rows}
+    assert named == {str(sam.pk): "Sam Reed", str(li.pk): "li.na"}
 
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@"])

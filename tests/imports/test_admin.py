@@ -1,3 +1,4 @@
+import codecs
 import csv
 import io
 import os
@@ -61,7 +62,9 @@ def test_upload_map_preview_then_import(client, support):
     page = client.get(map_url).content.decode()
     # Prefilled from the header's names; "Full name" is no field name.
     assert '<option value="email" selected>email</option>' in page
-    assert page.count(" selected>") == 3  # email, and "leave out" twice
+    form = page[page.index('<form method="post" id="mapping">') :]
+    form = form[: form.index("</form>")]
+    assert form.count(" selected>") == 3  # email, and "leave out" twice
 
     mapping = {"column_0": "name", "column_1": "email", "column_2": ""}
     preview = client.post(map_url, {**mapping, "preview": "1"})
@@ -198,8 +201,22 @@ def test_the_admin_export_of_cases(client, support):
 
     response = client.get("/admin/csv/export/cases.csv")
 
-    text = b"".join(response.streaming_content).decode()
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
     assert [row[0] for row in csv.reader(io.StringIO(text))] == ["id", str(case.pk)]
+
+
+@pytest.mark.parametrize("name", ["customers", "responses", "cases"])
+def test_the_admin_exports_open_in_excel(client, manager, name):
+    """UTF-8's byte order mark first: without it, Excel reads the file as GBK
+    or Windows-1252 and garbles Chinese."""
+    CaseFactory.create(customer__name="王小明")
+    client.force_login(manager)
+
+    response = client.get(f"/admin/csv/export/{name}.csv")
+
+    data = b"".join(response.streaming_content)
+    assert data.startswith(codecs.BOM_UTF8 + b"id,")
+    assert data.count(codecs.BOM_UTF8) == 1
 
 
 def test_the_admin_export_needs_the_view_permission(client):

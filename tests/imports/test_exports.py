@@ -1,3 +1,4 @@
+import codecs
 import csv
 import io
 
@@ -90,6 +91,36 @@ def test_an_exported_file_imports_back_unchanged_chinese_names_included(support)
     )
 
     assert (report.created, report.updated, report.failed) == (0, 1, 0)
+
+
+def test_the_api_export_is_plain_utf8_unless_a_bom_is_asked_for(support):
+    CustomerFactory.create(name="王小明")
+    client = session(support)
+
+    plain = client.get("/api/v1/exports/customers/")
+    for_excel = client.get("/api/v1/exports/customers/", {"bom": "1"})
+
+    assert isinstance(plain, StreamingHttpResponse)
+    assert isinstance(for_excel, StreamingHttpResponse)
+    plain_data = plain.getvalue()
+    assert plain_data.startswith(b"id,name,")
+    assert for_excel.getvalue() == codecs.BOM_UTF8 + plain_data
+
+
+def test_a_bom_that_is_no_boolean_is_a_400(support):
+    response = session(support).get("/api/v1/exports/cases/", {"bom": "maybe"})
+
+    assert response.status_code == 400
+    assert response.json()["bom"] == ["Must be a valid boolean."]
+
+
+def test_the_schema_documents_the_bom_parameter(support):
+    schema = session(support).get("/api/v1/schema/", {"format": "json"}).json()
+
+    for name in ("customers", "responses", "cases"):
+        parameters = schema["paths"][f"/api/v1/exports/{name}/"]["get"]["parameters"]
+        [bom] = [parameter for parameter in parameters if parameter["name"] == "bom"]
+        assert (bom["in"], bom["schema"]["type"]) == ("query", "boolean")
 
 
 def test_the_export_honours_the_list_filters(support):

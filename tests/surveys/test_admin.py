@@ -1,6 +1,10 @@
+import html
+import re
+
 import pytest
 from django.urls import reverse
 
+from crm import admin as crm_admin
 from surveys import tasks
 from surveys.models import Invitation
 from tests.factories import CustomerFactory, InvitationFactory, SurveyFactory
@@ -34,6 +38,17 @@ def test_the_mail_preview_shows_both_languages(
     assert subject in html
     assert question in html
     assert "srcdoc=" in html
+
+
+def test_the_preview_frame_holds_the_whole_html_mail(client, manager, survey):
+    client.force_login(manager)
+
+    page = client.get(reverse("admin:surveys_survey_preview", args=[survey.pk, "en"]))
+
+    [srcdoc] = re.findall(r'srcdoc="([^"]*)"', page.content.decode())
+    sent = page.context["html"]
+    assert sent.startswith("<!doctype html>")
+    assert html.unescape(srcdoc) == sent
 
 
 def test_the_change_page_links_to_the_previews(client, manager, survey):
@@ -130,9 +145,11 @@ def test_invitations_filter_by_customer_status_and_reason(client, manager):
     assert [row.pk for row in page.context["cl"].result_list] == [wanted.pk]
 
 
-def test_managers_send_a_survey_to_chosen_customers(
+def test_managers_send_a_survey_to_many_chosen_customers_in_a_task(
     client, manager, monkeypatch, django_capture_on_commit_callbacks
 ):
+    # Past this many, the action queues the planning instead of doing it.
+    monkeypatch.setattr(crm_admin, "MAX_PLANNED_IN_REQUEST", 1)
     queued = []
     monkeypatch.setattr(
         tasks.send_manually_task, "delay", lambda *args: queued.append(args)
@@ -177,6 +194,7 @@ def test_support_cannot_send_a_survey(
         )
 
     assert queued == []
+    assert not Invitation.objects.exists()
 
 
 def test_the_kind_of_a_used_survey_cannot_change_in_the_admin(client, manager):

@@ -19,6 +19,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from lib import mailfiles
+
 STOP_TIMEOUT_SECONDS = 10
 START_TIMEOUT_SECONDS = 60
 
@@ -51,16 +53,20 @@ class Command(BaseCommand):
     def seed_demo(self) -> list[str]:
         output = io.StringIO()
         call_command("seed_demo", stdout=output)
-        self.stdout.write(output.getvalue().rstrip())
-        return [line for line in output.getvalue().splitlines() if "login:" in line]
+        lines = output.getvalue().splitlines()
+        logins = [line for line in lines if "login:" in line]
+        # The logins go in the banner, printed once the server answers: not
+        # twice.
+        self.stdout.write("\n".join(line for line in lines if line not in logins))
+        return logins
 
     def print_banner(self, url: str, logins: list[str]) -> None:
         lines = [
             "",
             f"Touchloop is running at {url}  (staff: {url}admin/)",
             *logins,
-            f"Mail is written to {settings.EMAIL_FILE_PATH}/"
-            if settings.EMAIL_BACKEND.endswith("filebased.EmailBackend")
+            f"Mail is written to {settings.EMAIL_FILE_PATH}/ ({url}admin/mail/)"
+            if mailfiles.mail_directory()
             else "Mail goes out through SMTP_URL.",
             "Press Ctrl-C to stop the web server, the worker and beat.",
             "",

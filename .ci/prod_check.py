@@ -15,7 +15,12 @@ What users deploy is what this proves, not the developer's virtualenv:
    survey created through the API, a resolved interaction logged, the survey
    mail received by a real SMTP server, 2 answered through the page's form,
    the case with its owner in the API, the owner's alert received;
-5. SIGTERM to each process: each must exit within 30 s, and no log may hold
+5. the security review's attacks again (.ci/attacks.py: a login flood, a
+   50,000-column CSV, a timeline flood, a greedy token rate, 60 concurrent
+   requests at 5 a minute, a line break in a name, a webhook to a 6to4
+   loopback, the CSP headers, a weak SECRET_KEY, a weak demo password): each
+   must be refused or contained, and the table of results is printed;
+6. SIGTERM to each process: each must exit within 30 s, and no log may hold
    a traceback, nor a working secret of the loop (the survey link's token,
    the API key) or an email address it used: the web log holds the loop's
    requests redacted (`/s/…/`, lib/logs.py).
@@ -55,6 +60,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import attacks
 import psycopg
 import redis
 import yaml
@@ -447,6 +453,21 @@ class Deployment:
             )
         return done.stdout.decode()
 
+    def refused(self, name: str, command: list[str], env: dict[str, str]) -> str:
+        """A one-shot command expected to fail: its output ("" if it ran)."""
+        with self.log_of(name).open("ab") as log:
+            done = subprocess.run(
+                [*self.as_user(), *command],
+                cwd=self.tree,
+                env=env,
+                capture_output=True,
+                check=False,
+            )
+            log.write(done.stdout + done.stderr)
+        if done.returncode == 0:
+            return ""
+        return (done.stdout + done.stderr).decode(errors="replace")
+
     def start(self, name: str, command: list[str]) -> None:
         with self.log_of(name).open("ab") as log:
             self.processes[name] = subprocess.Popen(
@@ -759,6 +780,7 @@ def main() -> int:
             )
 
             secrets_used = close_the_loop(deployment, site, mailbox)
+            rerun_the_attacks(deployment, site, secrets_used)
 
             step("SIGTERM to each process")
             slow = deployment.stop_all()
@@ -800,6 +822,53 @@ def main() -> int:
         return 1
     print("prod-check passed", flush=True)
     return 0
+
+
+def rerun_the_attacks(
+    deployment: Deployment, site: str, secrets_used: dict[str, str]
+) -> None:
+    """The security review's attacks against this deployment (.ci/attacks.py):
+    each must now be refused or contained."""
+    step("the security review's attacks, again")
+    web = deployment.envs["web"]
+    token = secrets_used["the survey link's token"]
+    survey_link = f"{site}/s/{token}/"
+    count_notes = (
+        "from feedback.models import CaseEvent; "
+        "print(CaseEvent.objects.filter(kind=CaseEvent.Kind.NOTE).count())"
+    )
+    password = secrets.token_urlsafe()
+    make_support = (
+        "import sys; from django.contrib.auth.models import Group, User; "
+        "user = User.objects.create_user('sam', password=sys.argv[1], is_staff=True); "
+        "user.groups.add(Group.objects.get(name='Support'))"
+    )
+    deployment.run_once(
+        "support user",
+        ["python", "-c", f"import django; django.setup(); {make_support}", password],
+        {**web, "DJANGO_SETTINGS_MODULE": "crm.settings"},
+    )
+    rows = attacks.rerun(
+        site,
+        secrets_used["the API key"],
+        survey_link,
+        support_login=("sam", password),
+        notes=lambda: int(
+            deployment.run_once(
+                "notes", ["python", "manage.py", "shell", "-c", count_notes], web
+            )
+        ),
+        refused_settings=lambda values: deployment.refused(
+            "weak-settings", ["python", "manage.py", "check"], {**web, **values}
+        ),
+        refused_command=lambda arguments: deployment.refused(
+            "weak-command", ["python", "manage.py", *arguments], web
+        ),
+    )
+    attacks.print_table(rows)
+    failed = [row.finding for row in rows if not row.held]
+    if failed:
+        raise CheckError(f"attacks not refused: {', '.join(failed)}")
 
 
 class Health:

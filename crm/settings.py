@@ -82,6 +82,9 @@ if not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
         "SECRET_KEY is too weak: use at least 50 characters, at least 5 of them "
         "different (python -c 'import secrets; print(secrets.token_urlsafe(50))')."
     )
+# Rotating the key: the old one goes here (comma-separated) for as long as
+# its survey links, sessions and password-reset links should keep working.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 _site = urlsplit(SITE_URL)

@@ -37,7 +37,12 @@ def prod_check() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     # Its dataclasses look their module up while they are built.
     sys.modules["prod_check"] = module
-    spec.loader.exec_module(module)
+    # It imports attacks.py from its own folder, as when run as a script.
+    sys.path.insert(0, str(ROOT / ".ci"))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(ROOT / ".ci"))
     return module
 
 

@@ -145,3 +145,17 @@ def test_case_deadline_settings_are_checked_at_start(env, message):
 
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_the_keys_before_a_rotation_come_from_the_environment():
+    old = "an-earlier-production-secret-key-9a8b7c6d5e4f3a2b1c0d"
+    shown = run_manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.SECRET_KEY_FALLBACKS)",
+        env={**PRODUCTION, "SECRET_KEY_FALLBACKS": f"{old}, older-key"},
+    )
+
+    assert shown.returncode == 0, shown.stderr
+    # (the shell first says what it imported)
+    assert shown.stdout.splitlines()[-1] == str([old, "older-key"])

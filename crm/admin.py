@@ -3,16 +3,19 @@ the customer and only the wiring may import all three apps; and the "Open a
 case" links on the customer, interaction and answer pages, for the same
 reason."""
 
+from datetime import datetime
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -20,13 +23,29 @@ from customers.admin import CustomerAdmin, InteractionAdmin
 from customers.models import Customer, Interaction
 from feedback import permissions
 from feedback.admin.cases import CaseInline
-from surveys.admin import InvitationInline, SurveyResponseAdmin, SurveyResponseInline
-from surveys.models import Survey, SurveyResponse
-from surveys.services import scheduling
+from surveys.admin import (
+    InvitationInline,
+    SurveyResponseAdmin,
+    SurveyResponseInline,
+    invitations_url,
+)
+from surveys.models import Invitation, Survey, SurveyResponse
+from surveys.services import decisions, scheduling
 
 # A manual send names its customers in the task message; more belongs in a
 # filter of the API, not a selection of rows.
 MAX_MANUAL_SEND = 100_000
+# Up to this many customers the action plans their invitations in the request
+# and says what it decided, with links to them (a few queries per customer);
+# more are planned by a task.
+MAX_PLANNED_IN_REQUEST = 500
+# What the customer page's save did beyond the customer: the interactions it
+# logged and whether the customer's own fields changed (save_related tells
+# response_change, within one request).
+LOGGED = "touchloop_logged_interactions"
+# Set while Django's own "The customer … was changed successfully." would
+# be untrue: only an interaction was logged, and its message says so.
+QUIET = "touchloop_quiet"
 
 
 class SendSurveyForm(forms.Form):
@@ -112,19 +131,133 @@ class CustomerPageAdmin(OpenCaseLink, CustomerAdmin):
         if ids is None:
             return None
         survey = form.cleaned_data["survey"]
-        scheduling.queue_manual_send(survey, customer_ids=ids)
+        if len(ids) > MAX_PLANNED_IN_REQUEST:
+            scheduling.queue_manual_send(survey, customer_ids=ids)
+            self.message_user(
+                request,
+                ngettext(
+                    "%(survey)s is being sent to %(count)d customer (after the "
+                    "usual eligibility rules).",
+                    "%(survey)s is being sent to %(count)d customers (after the "
+                    "usual eligibility rules).",
+                    len(ids),
+                )
+                % {"survey": survey, "count": len(ids)},
+            )
+            return None
+        now = timezone.now()
+        summary = scheduling.send_manually(
+            survey, customers=Customer.objects.filter(id__in=ids), now=now
+        )
         self.message_user(
             request,
-            ngettext(
-                "%(survey)s is being sent to %(count)d customer (after the "
-                "usual eligibility rules).",
-                "%(survey)s is being sent to %(count)d customers (after the "
-                "usual eligibility rules).",
-                len(ids),
-            )
-            % {"survey": survey, "count": len(ids)},
+            manual_send_message(survey, summary, now=now),
+            messages.SUCCESS if summary.scheduled else messages.WARNING,
         )
         return None
+
+    # After logging an interaction: what became of its survey.
+
+    def save_related(
+        self, request: HttpRequest, form: Any, formsets: Any, change: bool
+    ) -> None:
+        super().save_related(request, form, formsets, change)
+        logged = [
+            interaction
+            for formset in formsets
+            if formset.model is Interaction
+            for interaction in getattr(formset, "new_objects", [])
+        ]
+        setattr(request, LOGGED, (logged, bool(form.changed_data)))
+
+    def response_add(
+        self, request: HttpRequest, obj: Customer, post_url_continue: str | None = None
+    ) -> HttpResponse:
+        logged, _customer_changed = logged_in(request)
+        self.say_what_became_of_the_surveys(request, logged)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request: HttpRequest, obj: Customer) -> HttpResponse:
+        logged, customer_changed = logged_in(request)
+        self.say_what_became_of_the_surveys(request, logged)
+        if not logged or customer_changed:
+            return super().response_change(request, obj)
+        setattr(request, QUIET, True)
+        try:
+            return super().response_change(request, obj)
+        finally:
+            setattr(request, QUIET, False)
+
+    def say_what_became_of_the_surveys(
+        self, request: HttpRequest, logged: list[Interaction]
+    ) -> None:
+        now = timezone.now()
+        for interaction in logged:
+            self.message_user(
+                request,
+                decisions.interaction_feedback(interaction, now=now),
+                messages.SUCCESS,
+            )
+
+    def message_user(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        if not getattr(request, QUIET, False):
+            super().message_user(request, *args, **kwargs)
+
+
+def logged_in(request: HttpRequest) -> tuple[list[Interaction], bool]:
+    """The interactions this request's save logged, and whether the
+    customer's own fields changed too (as save_related found them)."""
+    logged: tuple[list[Interaction], bool] = getattr(request, LOGGED, ([], True))
+    return logged
+
+
+def manual_send_message(
+    survey: Survey, summary: scheduling.Summary, *, now: datetime
+) -> SafeString:
+    """The action's outcome, e.g. "After support: 1 scheduled; 1 not sent:
+    asked 2 days ago (one survey per 30 days)." Each count links to its
+    invitations."""
+    parts = []
+    scheduled = summary.ids.get("", [])
+    if scheduled:
+        count = len(scheduled)
+        label = ngettext("%(count)d scheduled", "%(count)d scheduled", count)
+        parts.append(linked(scheduled, label % {"count": count}))
+    suppressed = sorted(
+        ((reason, ids) for reason, ids in summary.ids.items() if reason),
+        key=lambda item: (-len(item[1]), item[0]),
+    )
+    for reason, ids in suppressed:
+        count = len(ids)
+        label = ngettext("%(count)d not sent", "%(count)d not sent", count)
+        parts.append(
+            format_html(
+                "{}: {}",
+                linked(ids, label % {"count": count}),
+                why_not_sent(survey, reason, ids, now=now),
+            )
+        )
+    return format_html(
+        str(_("{survey}: {outcomes}.")),
+        survey=survey,
+        outcomes=format_html_join("; ", "{}", ((part,) for part in parts)),
+    )
+
+
+def linked(invitation_ids: list[int], text: str) -> SafeString:
+    return format_html('<a href="{}">{}</a>', invitations_url(invitation_ids), text)
+
+
+def why_not_sent(
+    survey: Survey, reason: str, invitation_ids: list[int], *, now: datetime
+) -> str:
+    """The reason; for one customer, with the mail that throttled them."""
+    if len(invitation_ids) == 1:
+        invitation = Invitation.objects.select_related("survey", "interaction").get(
+            pk=invitation_ids[0]
+        )
+        return decisions.suppression_text(invitation, now=now)
+    return decisions.reason_text(reason, survey=survey, now=now)
 
 
 admin.site.unregister(Interaction)

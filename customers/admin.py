@@ -282,7 +282,9 @@ class CustomerAdmin(LargeTableAdmin):
         if formset.model is not Interaction:
             super().save_formset(request, form, formset, change)
             return
-        for interaction in formset.save(commit=False):
+        # The rows saved, in place of the formset's unsaved copies: the change
+        # message names them, and the page says what became of them.
+        formset.new_objects = [
             services.log_interaction(
                 customer=form.instance,
                 channel=interaction.channel,
@@ -293,6 +295,8 @@ class CustomerAdmin(LargeTableAdmin):
                     if name != "channel"
                 },
             )
+            for interaction in formset.save(commit=False)
+        ]
 
     def save_model(
         self, request: HttpRequest, obj: Customer, form: Any, change: bool

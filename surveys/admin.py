@@ -1,3 +1,4 @@
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -12,17 +13,24 @@ from django.template.defaultfilters import truncatechars
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from customers.models import Channel, Language
 from lib.admin import HistoryInline, ViewOnlyAdmin
 from surveys.models import Invitation, Survey, SurveyResponse
-from surveys.services import previews, scheduling
+from surveys.services import decisions, previews, scheduling
 from surveys.services.dry_run import dry_run
+from surveys.services.send_now import Result, may_send_now, send_invitations_now
 
 DRY_RUN_DAYS = 30
+# A send now locks the chosen rows (and their customers) in one transaction.
+MAX_SEND_NOW = 100
+# A message names this many invitations, then counts the rest.
+NAMED_IN_MESSAGE = 10
 
 
 class InvitationInline(HistoryInline):
@@ -42,6 +50,38 @@ class InvitationInline(HistoryInline):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Invitation]:
         # The customer too: each row's title names it.
         return super().get_queryset(request).select_related("survey", "customer")
+
+    # Managers may send a waiting invitation now, from the customer's page.
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = super().get_fields(request, obj)
+        return [*fields, "send_now_link"] if may_send_now(request.user) else fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.get_fields(request, obj)
+
+    @admin.display(description=_("send now"))
+    def send_now_link(self, invitation: Invitation) -> str:
+        if not is_waiting(invitation):
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:surveys_invitation_send_now", args=[invitation.pk]),
+            _("Send now…"),
+        )
+
+
+def is_waiting(invitation: Invitation) -> bool:
+    return (
+        invitation.status == Invitation.Status.SCHEDULED
+        and invitation.scheduled_for is not None
+    )
+
+
+def invitations_url(ids: list[int]) -> str:
+    """The invitation list showing these invitations."""
+    query = urlencode({"id__in": ",".join(str(pk) for pk in ids)})
+    return f"{reverse('admin:surveys_invitation_changelist')}?{query}"
 
 
 class SurveyResponseInline(HistoryInline):
@@ -67,16 +107,44 @@ class SurveyResponseInline(HistoryInline):
 
 class SurveyForm(forms.ModelForm):  # type: ignore[type-arg]
     channels = forms.TypedMultipleChoiceField(
-        label=_("channels"),
+        label=capfirst(_("channels")),
         choices=Channel.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("None ticked: every channel."),
     )
 
+    move_scheduled = forms.BooleanField(
+        label=_("Also move the scheduled invitations to the new delay"),
+        required=False,
+    )
+
     class Meta:
         model = Survey
         fields = "__all__"  # noqa: DJ007 (the admin's fieldsets choose the fields)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.offer_to_move_scheduled()
+
+    def offer_to_move_scheduled(self) -> None:
+        """A new delay applies to invitations planned after it; those already
+        waiting keep their time unless this is ticked. Hidden when none waits."""
+        field = self.fields["move_scheduled"]
+        survey = self.instance
+        waiting = scheduling.movable_to_new_delay(survey).count() if survey.pk else 0
+        if not waiting:
+            field.widget = forms.HiddenInput()
+            return
+        field.label = ngettext(
+            "Also move the %(count)d scheduled invitation to the new delay",
+            "Also move the %(count)d scheduled invitations to the new delay",
+            waiting,
+        ) % {"count": waiting}
+        field.help_text = _(
+            "Each is then due at its interaction's resolution plus the new "
+            "delay, or now if that time has passed. Unticked, they keep their time."
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -112,6 +180,23 @@ class SurveyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def save_model(
+        self, request: HttpRequest, obj: Survey, form: Any, change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        new_delay = change and "delay_minutes" in form.changed_data
+        if new_delay and form.cleaned_data.get("move_scheduled"):
+            moved = scheduling.move_to_new_delay(obj, now=timezone.now())
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d scheduled invitation moved to the new delay.",
+                    "%(count)d scheduled invitations moved to the new delay.",
+                    moved,
+                )
+                % {"count": moved},
+            )
 
     def get_urls(self) -> list[URLPattern]:
         own = [
@@ -259,6 +344,7 @@ class SurveyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                     "channels",
                     "touchpoints",
                     "delay_minutes",
+                    "move_scheduled",
                     "recurrence_days",
                     "throttle_days",
                 ]
@@ -296,10 +382,73 @@ class InvitationAdmin(ViewOnlyAdmin):
     search_fields = ["=customer__email"]
     ordering = ["-id"]
     sortable_by = ["created_at"]
-    actions = ["send_again"]
+    actions = ["send_again", "send_now"]
+
+    def get_urls(self) -> list[URLPattern]:
+        own = [
+            path(
+                "<int:invitation_id>/send-now/",
+                self.admin_site.admin_view(self.send_now_view),
+                name="surveys_invitation_send_now",
+            ),
+        ]
+        return own + super().get_urls()
 
     def has_send_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("surveys.change_invitation")
+
+    def has_send_now_permission(self, request: HttpRequest) -> bool:
+        return may_send_now(request.user)
+
+    @admin.action(description=_("Send now"), permissions=["send_now"])
+    def send_now(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
+        ids = self.chosen_ids(
+            request,
+            queryset,
+            limit=MAX_SEND_NOW,
+            too_many=_("Choose at most %(max)d invitations at once."),
+        )
+        if ids is not None:
+            self.send_now_and_report(request, ids)
+
+    def send_now_view(self, request: HttpRequest, invitation_id: int) -> HttpResponse:
+        """The customer page's "Send now…": asks on GET; on POST sends, says
+        what happened and goes back to the customer's page."""
+        if not self.has_send_now_permission(request):
+            raise PermissionDenied
+        invitation = get_object_or_404(
+            Invitation.objects.select_related("survey", "customer"), id=invitation_id
+        )
+        back = reverse("admin:customers_customer_change", args=[invitation.customer_id])
+        if request.method == "POST":
+            self.send_now_and_report(request, [invitation.pk])
+            return HttpResponseRedirect(back)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Send now"),
+            "opts": self.opts,
+            "invitation": invitation,
+            "is_waiting": is_waiting(invitation),
+            "back": back,
+        }
+        return TemplateResponse(
+            request, "admin/surveys/invitation/send_now.html", context
+        )
+
+    def send_now_and_report(self, request: HttpRequest, ids: list[int]) -> None:
+        """One message per result, naming its invitations."""
+        now = timezone.now()
+        groups: dict[str, list[Result]] = {}
+        for result in send_invitations_now(ids, user=request.user, now=now):
+            text = decisions.send_now_text(result, now=now)
+            groups.setdefault(text, []).append(result)
+        for text, results in groups.items():
+            self.message_user(
+                request,
+                _("%(invitations)s: %(result)s.")
+                % {"invitations": named(r.invitation for r in results), "result": text},
+                messages.SUCCESS if results[0].is_queued else messages.WARNING,
+            )
 
     @admin.action(description=_("Send again (failed ones)"), permissions=["send"])
     def send_again(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
@@ -315,6 +464,19 @@ class InvitationAdmin(ViewOnlyAdmin):
             )
             % {"count": count},
         )
+
+
+def named(invitations: Iterable[Invitation]) -> str:
+    """The invitations by name, e.g. "Support NPS → Ann, Support NPS → Bob
+    and 3 more"."""
+    names = [str(invitation) for invitation in invitations]
+    shown = ", ".join(names[:NAMED_IN_MESSAGE])
+    rest = len(names) - NAMED_IN_MESSAGE
+    if rest <= 0:
+        return shown
+    return ngettext(
+        "%(names)s and %(count)d more", "%(names)s and %(count)d more", rest
+    ) % {"names": shown, "count": rest}
 
 
 @admin.register(SurveyResponse)

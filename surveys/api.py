@@ -1,5 +1,6 @@
 """The surveys API: survey definitions (with a manual send), and the
-invitations and responses they led to, read only.
+invitations and responses they led to, read only but for a manager's
+"send now".
 
 Lists render foreign keys as ids, read from the row itself, and a survey's
 touchpoints from one prefetch: the query count does not grow with the page.
@@ -8,8 +9,10 @@ touchpoints from one prefetch: the query count does not grow with the page.
 from typing import ClassVar
 
 from django.db.models import Prefetch
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -20,7 +23,8 @@ from customers.models import Touchpoint
 from lib.api import list_filters
 from surveys import filters, serializers
 from surveys.models import Invitation, Survey, SurveyResponse
-from surveys.services import definitions, scheduling
+from surveys.services import decisions, definitions, scheduling
+from surveys.services.send_now import may_send_now, send_invitations_now
 
 
 class MaySendSurveys(permissions.BasePermission):
@@ -79,6 +83,13 @@ class SurveyViewSet(viewsets.ModelViewSet[Survey]):
         )
 
 
+class MaySendNow(permissions.BasePermission):
+    message = gettext_lazy("Only managers may send invitations now.")
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return may_send_now(request.user)
+
+
 class InvitationViewSet(viewsets.ReadOnlyModelViewSet[Invitation]):
     queryset = Invitation.objects.all()
     serializer_class = serializers.InvitationSerializer
@@ -87,6 +98,56 @@ class InvitationViewSet(viewsets.ReadOnlyModelViewSet[Invitation]):
     # The customer's email through its trigram index, as the admin searches.
     search_fields: ClassVar[list[str]] = ["customer__email"]
     ordering_fields: ClassVar[list[str]] = ["id", "updated_at"]
+
+    @extend_schema(
+        request=None,
+        responses={
+            202: OpenApiResponse(
+                serializers.SendNowSerializer,
+                description=(
+                    "Queued to be sent now (or on the queue already): the "
+                    "invitation, due now, with `result` and `message`."
+                ),
+            ),
+            409: OpenApiResponse(
+                serializers.SendNowRefusalSerializer,
+                description=(
+                    "Nothing sent, nothing changed: the invitation was sent "
+                    "already or is being sent, is not waiting to be sent, or "
+                    "the eligibility rules refuse it now (`result`, `reason` "
+                    "and `detail` say which). Or the Idempotency-Key was used "
+                    "for a different request, or its first request is still "
+                    "running (`detail` alone)."
+                ),
+            ),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="send-now",
+        permission_classes=[MaySendNow],
+    )
+    def send_now(self, request: Request, pk: str | None = None) -> Response:
+        """Send a scheduled invitation now instead of at its time (managers).
+
+        The mail is queued at once and goes through the dispatcher's claim
+        and checks, so it is never sent twice, even by a concurrent
+        dispatcher; a repeated call reports `already_queued`. The answer is
+        202, with the invitation (due now) and `result`; a refusal that can
+        be seen now is a 409 and changes nothing."""
+        invitation = self.get_object()
+        now = timezone.now()
+        (result,) = send_invitations_now([invitation.pk], user=request.user, now=now)
+        message = decisions.send_now_message(result, now=now)
+        if not result.is_queued:
+            refusal = {"detail": message, "result": result.outcome}
+            if result.reason:
+                refusal["reason"] = result.reason
+            return Response(refusal, status=status.HTTP_409_CONFLICT)
+        context = {"result": result.outcome, "message": message}
+        body = serializers.SendNowSerializer(result.invitation, context=context).data
+        return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
 class SurveyResponseViewSet(viewsets.ReadOnlyModelViewSet[SurveyResponse]):

@@ -297,6 +297,9 @@ class Invitation(models.Model):
     class Meta:
         verbose_name = _("invitation")
         verbose_name_plural = _("invitations")
+        permissions = [
+            ("send_invitation_now", "Can send a scheduled invitation now"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["survey", "interaction"],

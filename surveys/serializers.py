@@ -4,6 +4,7 @@
 from typing import Any
 
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from customers.models import Channel, Company, Customer, Language, Stage, Touchpoint
@@ -11,10 +12,13 @@ from lib.api import IdListField, IdRelatedField, ModelSerializer, Serializer
 from surveys import filters
 from surveys.models import Invitation, Survey, SurveyResponse
 from surveys.services import definitions
+from surveys.services.send_now import Outcome
 
 TIMESTAMPS = ["created_at", "updated_at"]
 MAX_LISTED_CUSTOMERS = 10_000
 MAX_FILTERED_CUSTOMERS = 100_000
+SEND_NOW_QUEUED = [Outcome.QUEUED.value, Outcome.ALREADY_QUEUED.value]
+SEND_NOW_REFUSED = [o.value for o in Outcome if o.value not in SEND_NOW_QUEUED]
 
 
 class SurveySerializer(ModelSerializer[Survey]):
@@ -174,6 +178,58 @@ class InvitationSerializer(ModelSerializer[Invitation]):
             *TIMESTAMPS,
         ]
         read_only_fields = fields
+
+
+class SendNowSerializer(InvitationSerializer):
+    """A send now that queued the mail: the invitation, due now, and what
+    was done."""
+
+    result = serializers.SerializerMethodField(
+        help_text=(
+            "`queued`: queued to be sent now; `already_queued`: it was on the "
+            "queue already (nothing queued twice). Either way the mail goes "
+            "out through the dispatcher's claim and checks, within moments."
+        )
+    )
+    message = serializers.SerializerMethodField(
+        help_text="The result in words, in the requester's language."
+    )
+
+    class Meta(InvitationSerializer.Meta):
+        fields = [*InvitationSerializer.Meta.fields, "result", "message"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=SEND_NOW_QUEUED))
+    def get_result(self, invitation: Invitation) -> str:
+        return str(self.context["result"])
+
+    def get_message(self, invitation: Invitation) -> str:
+        return str(self.context["message"])
+
+
+class SendNowRefusalSerializer(Serializer):
+    """Why a send now sent nothing. An Idempotency-Key conflict (also a
+    409) has `detail` alone."""
+
+    detail = serializers.CharField(help_text="Why, in the requester's language.")
+    result = serializers.ChoiceField(
+        choices=SEND_NOW_REFUSED,
+        required=False,
+        help_text=(
+            "`sent`: sent already; `sending`: a worker is sending it; "
+            "`not_pending`: not waiting to be sent (suppressed, cancelled, "
+            "failed, expired); `held`: its interaction is open again; "
+            "`refused`: the eligibility rules say no (see `reason`)."
+        ),
+    )
+    reason = serializers.CharField(
+        required=False,
+        help_text=(
+            "With `refused`: a suppression reason (`opted_out`, `no_email`, "
+            "`erased`, `skipped_by_staff`, `throttled`, `survey_throttled`) "
+            "or `survey_inactive`. The invitation is left as it was."
+        ),
+    )
 
 
 class SurveyResponseSerializer(ModelSerializer[SurveyResponse]):

@@ -6,7 +6,8 @@ of the change: it writes one Event (the object as the API serializes it) and
 one Delivery per active subscription that wants the type, and asks a task to
 deliver each after the commit. So no event is lost, and none goes out for a
 change that was rolled back. Without a subscription for the type, nothing is
-written.
+written. A customer's changes of one answer within a few minutes make one
+response.updated event while none of its deliveries has started.
 
 The delivery itself (claim, retry, give up, disable) is `webhooks.delivery`;
 the signed request to a checked address is `webhooks.http`.
@@ -14,6 +15,7 @@ the signed request to a checked address is `webhooks.http`.
 
 import json
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -29,9 +31,11 @@ from feedback.serializers import CaseSerializer
 from lib.validation import save_validated
 from surveys.models import Invitation, SurveyResponse
 from surveys.serializers import InvitationSerializer, SurveyResponseSerializer
+from surveys.services import answers
 from webhooks import tasks
 from webhooks.models import PING, Delivery, Event, Subscription
 
+RESPONSE_UPDATED = "response.updated"
 CASE_EVENT_TYPES = {
     CaseEvent.Kind.OPENED: "case.opened",
     CaseEvent.Kind.CONTACTED: "case.contacted",
@@ -108,20 +112,32 @@ def emit(
     subscription wants the event: most changes have no subscriber, and
     serializing costs queries."""
     if subscriptions is None:
-        subscriptions = [
-            subscription
-            for subscription in Subscription.objects.filter(
-                is_active=True, owner__is_active=True
-            ).only("id", "event_types")
-            # In Python, not with `event_types__contains`: SQLite has no JSON
-            # containment, and the subscriptions are a handful.
-            if event_type in subscription.event_types
-        ]
+        subscriptions = subscribers(event_type)
     subscriptions = list(subscriptions)
     if not subscriptions:
         return None
     now = timezone.now()
     event = Event.objects.create(type=event_type, created_at=now, payload=data())
+    deliver_to(subscriptions, event=event, now=now)
+    return event
+
+
+def subscribers(event_type: str) -> list[Subscription]:
+    """The active subscriptions that want the event type."""
+    return [
+        subscription
+        for subscription in Subscription.objects.filter(
+            is_active=True, owner__is_active=True
+        ).only("id", "event_types")
+        # In Python, not with `event_types__contains`: SQLite has no JSON
+        # containment, and the subscriptions are a handful.
+        if event_type in subscription.event_types
+    ]
+
+
+def deliver_to(
+    subscriptions: Iterable[Subscription], *, event: Event, now: datetime
+) -> None:
     deliveries = Delivery.objects.bulk_create(
         Delivery(
             subscription=subscription, event=event, next_attempt_at=now, queued_at=now
@@ -133,7 +149,6 @@ def emit(
         # committed already, into an error; the delivery is due, and the
         # sweep sends it.
         transaction.on_commit(enqueue(delivery.pk), robust=True)
-    return event
 
 
 def enqueue(delivery_id: int) -> Callable[[], None]:
@@ -159,11 +174,63 @@ def on_invitation_sent(*, invitation_id: int) -> None:
     emit("invitation.sent", data)
 
 
-def on_response_recorded(*, response: SurveyResponse, created: bool) -> None:
-    emit(
-        "response.created" if created else "response.updated",
-        lambda: representation(SurveyResponseSerializer, response),
-    )
+def on_response_recorded(
+    *,
+    response: SurveyResponse,
+    created: bool,
+    previous: answers.Answer | None,
+) -> None:
+    def data() -> Any:
+        return representation(SurveyResponseSerializer, response)
+
+    if created:
+        emit("response.created", data)
+    else:
+        emit_response_update(response.pk, data)
+
+
+def emit_response_update(response_id: int, data: Callable[[], Any]) -> None:
+    """response.updated, or, when the answer changed a moment ago and that
+    event has not started going out, that event with the new payload: a link
+    holder changing an answer again and again makes one event per
+    answers.EDIT_COALESCING_WINDOW, not one per change."""
+    subscriptions = subscribers(RESPONSE_UPDATED)
+    if not subscriptions:
+        return
+    now = timezone.now()
+    event = unsent_update(response_id, since=now - answers.EDIT_COALESCING_WINDOW)
+    if event is None:
+        emit(RESPONSE_UPDATED, data, subscriptions=subscriptions)
+        return
+    event.payload = data()
+    event.save(update_fields=["payload"])
+    # A subscription made since the event was written gets it too.
+    served = set(event.deliveries.values_list("subscription_id", flat=True))
+    new = [each for each in subscriptions if each.pk not in served]
+    deliver_to(new, event=event, now=now)
+
+
+def unsent_update(response_id: int, *, since: datetime) -> Event | None:
+    """The latest response.updated event of the answer since `since`, if
+    none of its deliveries has been tried or claimed yet. Its deliveries stay
+    locked to the end of the transaction: a worker's claim waits, then posts
+    the new payload; one claimed first is seen here, and the change gets an
+    event of its own (the receiver may have the old payload already)."""
+    latest = Event.objects.filter(
+        type=RESPONSE_UPDATED, created_at__gt=since, payload__id=response_id
+    ).order_by("-created_at")
+    event = latest.first()
+    if event is None:
+        return None
+    deliveries = Delivery.objects.select_for_update().filter(event=event)
+    started = [
+        delivery
+        for delivery in deliveries
+        if delivery.status != Delivery.Status.PENDING
+        or delivery.attempts
+        or delivery.claimed_at is not None
+    ]
+    return None if started else event
 
 
 def on_customer_unsubscribed(*, customer_id: int) -> None:

@@ -47,7 +47,7 @@ from feedback.forms import (
 from feedback.models import Case, CaseEvent, CaseQuerySet
 from feedback.services import cases
 from lib.admin import HistoryInline, ViewOnlyAdmin
-from surveys.models import SurveyResponse
+from surveys.models import SurveyResponse, band_for
 
 Status = Case.Status
 # The case page shows this many of the customer's latest interactions and
@@ -83,6 +83,34 @@ def describe_time_left(case: Case, *, now: datetime) -> str:
             _("%(time)s overdue") % {"time": overdue},
         )
     return str(_("%(time)s left") % {"time": timeuntil(case.due_at, now)})
+
+
+def opening_score(case: Case) -> int | None:
+    """The score that opened the case, as its opening event keeps it; None
+    for a case opened by hand."""
+    data = (
+        case.events.filter(kind=CaseEvent.Kind.OPENED)
+        .order_by("id")
+        .values_list("data", flat=True)
+        .first()
+    )
+    score = data.get("score") if isinstance(data, dict) else None
+    return score if isinstance(score, int) else None
+
+
+def describe_score_change(case: Case, response: SurveyResponse) -> str:
+    """The score that opened the case next to the answer's score now, when
+    the customer has changed it since: the reason and the conversation were
+    about the first."""
+    opened = opening_score(case)
+    if opened is None or opened == response.score:
+        return ""
+    opened_band = band_for(response.kind, opened)
+    text = _("Opened at %(opened)s, now %(now)s.") % {
+        "opened": f"{opened} ({opened_band.label})",
+        "now": f"{response.score} ({response.get_band_display()})",
+    }
+    return format_html('<div class="case-score-change"><strong>{}</strong></div>', text)
 
 
 # Filters
@@ -393,11 +421,12 @@ class CaseAdmin(ViewOnlyAdmin):
         if response is None:
             return str(_("None: the case was opened by hand."))
         return format_html(
-            '<a href="{}">{}: {} ({})</a><div class="case-quote">{}</div>',
+            '<a href="{}">{}: {} ({})</a>{}<div class="case-quote">{}</div>',
             reverse("admin:surveys_surveyresponse_change", args=[response.pk]),
             response.survey.name,
             response.score,
             response.get_band_display(),
+            describe_score_change(case, response),
             response.comment or _("No comment."),
         )
 

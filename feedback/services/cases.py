@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,7 +32,7 @@ from feedback.permissions import (
 from feedback.services import alerts
 from lib import hooks
 from surveys.models import Band, Invitation, Kind, SurveyResponse
-from surveys.services import scheduling
+from surveys.services import answers, scheduling
 
 Reason = Case.Reason
 Status = Case.Status
@@ -170,11 +170,32 @@ def note_assignment(
 # Opening
 
 
-def on_response_recorded(*, response: SurveyResponse, created: bool) -> None:
+# A case someone has worked on: contacted or closed, now or before it was
+# reopened (only a closed case is reopened).
+FOLLOWED_UP = Q(status__in=[Status.CONTACTED, Status.CLOSED]) | Q(
+    events__kind=Event.REOPENED
+)
+
+
+def on_response_changing(*, response: SurveyResponse) -> None:
+    """The `response_changing` hook (settings.HOOKS): once a case about the
+    answer has been followed up, the answer is settled. The team acted on what
+    the customer said; a new score would sit under a reason and a
+    conversation that no longer match it."""
+    if Case.objects.filter(FOLLOWED_UP, response_id=response.pk).exists():
+        raise answers.AnswerSettledError
+
+
+def on_response_recorded(
+    *,
+    response: SurveyResponse,
+    created: bool,
+    previous: answers.Answer | None,
+) -> None:
     """The `response_recorded` hook (settings.HOOKS), run in the answer's
     transaction with the invitation locked: an unhappy answer and its case
     commit together, and a second recording of the answer waits for the first
-    and finds its case."""
+    and finds its case. `previous` is the answer before a change."""
     now = timezone.now()
     # Only recovery re-surveys are exempt from the throttle: every other
     # answer (most of them) is spared the lookup.
@@ -185,27 +206,48 @@ def on_response_recorded(*, response: SurveyResponse, created: bool) -> None:
             note_recovery_answer(case, response=response, now=now)
             return
     existing = None if created else locking().filter(response=response).first()
-    if existing is not None:
-        note_changed_answer(existing, response=response, now=now)
+    if existing is not None and previous is not None:
+        # Again under the case's lock: a contact recorded since the answer
+        # service asked (on_response_changing) is seen here, and the change,
+        # written already, rolls back.
+        if Case.objects.filter(FOLLOWED_UP, id=existing.pk).exists():
+            raise answers.AnswerSettledError
+        note_changed_answer(existing, response=response, previous=previous, now=now)
         return
     reason = reason_for(response)
     if reason:
         open_for_response(response, reason=reason, now=now)
 
 
-def note_changed_answer(case: Case, *, response: SurveyResponse, now: datetime) -> None:
+def note_changed_answer(
+    case: Case, *, response: SurveyResponse, previous: answers.Answer, now: datetime
+) -> None:
     """A changed answer goes on the timeline; a comment added after the
     one-click score can make the case urgent, and bring its deadline forward
-    (never back)."""
-    log(
-        case,
-        Event.NOTE,
-        actor=None,
-        now=now,
-        note=_("The customer changed the answer to %(score)s.")
-        % {"score": response.score},
-        data={"score": response.score, "comment": response.comment},
-    )
+    (never back).
+
+    The customer's changes within answers.EDIT_COALESCING_WINDOW of the first
+    make one note, rewritten with each: a link holder cannot flood the
+    timeline. Its data keeps the answer before the first change ("from_…")
+    and after the latest."""
+    note = recent_change_note(case, now=now)
+    before = note.data if note is not None else {}
+    data = {
+        "from_score": before.get("from_score", previous.score),
+        "from_comment": before.get("from_comment", previous.comment),
+        "score": response.score,
+        "comment": response.comment,
+        "score_changed": bool(before.get("score_changed"))
+        or response.score != previous.score,
+        "changes": int(before.get("changes", 0)) + 1,
+        "changed_at": now.isoformat(),
+    }
+    text = describe_change(data)
+    if note is None:
+        log(case, Event.NOTE, actor=None, now=now, note=text, data=data)
+    else:
+        note.note, note.data = text, data
+        note.save(update_fields=["note", "data"])
     urgent = Case.Priority.URGENT
     if case.priority != urgent and priority_for(response) == urgent:
         case.priority = urgent
@@ -213,6 +255,36 @@ def note_changed_answer(case: Case, *, response: SurveyResponse, now: datetime) 
         if case.status == Status.OPEN and (case.due_at is None or sooner < case.due_at):
             case.due_at = sooner
         case.save(update_fields=["priority", "due_at", "updated_at"])
+
+
+def recent_change_note(case: Case, *, now: datetime) -> CaseEvent | None:
+    """The note of the customer's changes begun within the coalescing
+    window, to be rewritten; older notes, and notes written before notes
+    kept "from_score", stay as they are."""
+    return (
+        case.events.filter(
+            kind=Event.NOTE,
+            actor=None,
+            created_at__gt=now - answers.EDIT_COALESCING_WINDOW,
+            data__has_key="from_score",
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def describe_change(change: dict[str, object]) -> str:
+    """What the customer did, for the timeline: a new score says more than
+    a comment, so it is named whenever the score changed."""
+    if change["score_changed"]:
+        return _("The customer changed the answer to %(score)s.") % {
+            "score": change["score"]
+        }
+    if not change["comment"]:
+        return _("The customer removed the comment.")
+    if not change["from_comment"]:
+        return _("The customer added a comment.")
+    return _("The customer changed the comment.")
 
 
 def open_for_response(response: SurveyResponse, *, reason: str, now: datetime) -> Case:

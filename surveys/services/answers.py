@@ -2,7 +2,13 @@
 unsubscribe. Recording an answer is idempotent and announces it through the
 `response_recorded` hook (settings.HOOKS), which the close-the-loop app uses.
 Every write of an answer, deletion included, keeps the score rollup
-(surveys/services/rollup.py) in the same transaction."""
+(surveys/services/rollup.py) in the same transaction.
+
+An answer someone has acted on is settled: it no longer changes, though its
+edit window is open. Only the apps above know what acting on it means (a case
+contacted or closed), and this app cannot import them: before a change it
+announces `response_changing`, and a handler refuses by raising
+AnswerSettledError."""
 
 import re
 from dataclasses import dataclass
@@ -22,6 +28,23 @@ from surveys.services import rollup
 Status = Invitation.Status
 TOKEN = re.compile(r"[0-9a-f]{64}")
 COMMENT_MAX_LENGTH = 5000
+# A customer's changes of one answer within this long of the first count as
+# one: one note on its case's timeline, one pending response.updated event. A
+# link holder could otherwise add a note and an event with every edit.
+EDIT_COALESCING_WINDOW = timedelta(minutes=10)
+
+
+class AnswerSettledError(Exception):
+    """Raised by a `response_changing` handler: someone has acted on the
+    answer, which may no longer change."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the customer had said before a change."""
+
+    score: int
+    comment: str
 
 
 def find_by_token(token: str) -> Invitation | None:
@@ -86,11 +109,23 @@ def edit_window_closes(response: SurveyResponse, invitation: Invitation) -> date
     return response.answered_at + timedelta(hours=invitation.survey.edit_window_hours)
 
 
+def is_settled(response: SurveyResponse) -> bool:
+    """Whether someone has acted on the answer, so that it may no longer
+    change: the `response_changing` handlers (settings.HOOKS) say so."""
+    try:
+        hooks.announce("response_changing", response=response)
+    except AnswerSettledError:
+        return True
+    return False
+
+
 @dataclass(frozen=True)
 class Recorded:
     response: SurveyResponse
     created: bool
     changed: bool
+    # Nothing changed because someone has acted on the answer.
+    settled: bool = False
 
 
 def record_response(
@@ -103,21 +138,35 @@ def record_response(
     """Record or change the answer to an invitation, exactly once.
 
     The same answer twice changes nothing; another score or comment within
-    the edit window changes the one response; after the window nothing
-    changes. `comment=None` keeps the comment (the page's automatic first
-    POST carries the score alone). Raises ValidationError for a score off the
-    scale, a bad comment, or an invitation that cannot be answered.
+    the edit window changes the one response, unless the answer is settled
+    (`settled` says so); after the window nothing changes. `comment=None`
+    keeps the comment (the page's automatic first POST carries the score
+    alone). Raises ValidationError for a score off the scale, a bad comment,
+    or an invitation that cannot be answered.
     """
     now = now or timezone.now()
     score = validate_score(invitation.survey.kind, score)
     cleaned = None if comment is None else validate_comment(comment)
     try:
+        return record_atomically(invitation.pk, score=score, comment=cleaned, now=now)
+    except AnswerSettledError:
+        # Someone acted on the answer while this change was being written: a
+        # `response_recorded` handler saw it under its own lock, and raised,
+        # and the change rolled back.
+        response = SurveyResponse.objects.get(invitation_id=invitation.pk)
+        return Recorded(response, created=False, changed=False, settled=True)
+
+
+def record_atomically(
+    invitation_id: int, *, score: int, comment: str | None, now: datetime
+) -> Recorded:
+    try:
         with transaction.atomic():
-            return record_locked(invitation.pk, score=score, comment=cleaned, now=now)
+            return record_locked(invitation_id, score=score, comment=comment, now=now)
     except IntegrityError:
         # A concurrent first answer won the one-to-one race; ours is an edit.
         with transaction.atomic():
-            return record_locked(invitation.pk, score=score, comment=cleaned, now=now)
+            return record_locked(invitation_id, score=score, comment=comment, now=now)
 
 
 def record_locked(
@@ -142,22 +191,30 @@ def record_locked(
         response = create_response(
             invitation, score=score, comment=comment or "", now=now
         )
-        hooks.announce("response_recorded", response=response, created=True)
+        hooks.announce(
+            "response_recorded", response=response, created=True, previous=None
+        )
         # Last: every answer to the survey that day shares the rollup's rows,
         # and their row locks are held until the commit.
         rollup.count_new(response)
         return Recorded(response, created=True, changed=True)
-    new_comment = response.comment if comment is None else comment
-    unchanged = response.score == score and response.comment == new_comment
-    if unchanged or now > edit_window_closes(response, invitation):
+    if now > edit_window_closes(response, invitation):
         return Recorded(response, created=False, changed=False)
+    if is_settled(response):
+        return Recorded(response, created=False, changed=False, settled=True)
+    new_comment = response.comment if comment is None else comment
+    if response.score == score and response.comment == new_comment:
+        return Recorded(response, created=False, changed=False)
+    previous = Answer(response.score, response.comment)
     old_band = response.band
     response.score, response.comment = score, new_comment
     response.band = band_for(response.kind, score)
     response.save(update_fields=["score", "comment", "band", "updated_at"])
     # Loaded already: the hook's handlers read them without a query.
     response.invitation, response.survey = invitation, invitation.survey
-    hooks.announce("response_recorded", response=response, created=False)
+    hooks.announce(
+        "response_recorded", response=response, created=False, previous=previous
+    )
     rollup.count_change(response, old_band=old_band)  # last, as above
     return Recorded(response, created=False, changed=True)
 

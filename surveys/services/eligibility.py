@@ -129,16 +129,31 @@ class ContactHistory:
     ) -> str:
         """THROTTLED or SURVEY_THROTTLED when a contact is too close to `at`
         (before or after it: a pending mail may be due later), else ""."""
+        found = self.throttling_contact(
+            customer_id=customer_id, survey=survey, at=at, exclude_id=exclude_id
+        )
+        return found[0] if found else ""
+
+    def throttling_contact(
+        self,
+        *,
+        customer_id: int,
+        survey: Survey,
+        at: datetime,
+        exclude_id: int | None = None,
+    ) -> tuple[str, Contact] | None:
+        """The throttle's reason and the contact too close to `at`, for a
+        refusal that says which mail stood in the way; None when none does."""
         own_window = timedelta(days=survey.throttle_days)
         for contact in self.contacts.get(customer_id, []):
             if contact.invitation_id == exclude_id:
                 continue
             distance = abs(at - contact.at)
             if distance < global_window():
-                return Reason.THROTTLED
+                return Reason.THROTTLED, contact
             if contact.survey_id == survey.pk and distance < own_window:
-                return Reason.SURVEY_THROTTLED
-        return ""
+                return Reason.SURVEY_THROTTLED, contact
+        return None
 
 
 def suppression_reason(

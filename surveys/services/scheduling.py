@@ -43,6 +43,9 @@ class Summary:
 
     scheduled: int = 0
     suppressed: Counter[str] = field(default_factory=Counter)
+    # The invitations behind the counts, by reason ("" for the scheduled
+    # ones): the admin's message links to them.
+    ids: dict[str, list[int]] = field(default_factory=dict)
 
     def count(self, invitation: Invitation | None) -> None:
         if invitation is None:
@@ -51,6 +54,7 @@ class Summary:
             self.suppressed[invitation.suppressed_reason] += 1
         else:
             self.scheduled += 1
+        self.ids.setdefault(invitation.suppressed_reason, []).append(invitation.pk)
 
     def as_dict(self) -> dict[str, object]:
         return {"scheduled": self.scheduled, "suppressed": dict(self.suppressed)}
@@ -141,6 +145,40 @@ def cancel_scheduled(invitation_id: int, *, why: str, now: datetime) -> bool:
         id=invitation_id, status=Status.SCHEDULED
     ).update(status=Status.CANCELLED, last_error=why, updated_at=now)
     return withdrawn == 1
+
+
+def movable_to_new_delay(survey: Survey) -> QuerySet[Invitation]:
+    """First mails whose due time is their interaction's resolution plus the
+    survey's delay, still to come: never tried (a retry keeps its backoff)
+    and not on the queue already (a mail sent now stays sent now)."""
+    return Invitation.objects.filter(
+        survey=survey,
+        status=Status.SCHEDULED,
+        sent_at=None,
+        scheduled_for__isnull=False,
+        interaction__resolved_at__isnull=False,
+        is_throttle_exempt=False,
+        attempts=0,
+        queued_at=None,
+    )
+
+
+def move_to_new_delay(survey: Survey, *, now: datetime) -> int:
+    """Due each waiting mail at its interaction's resolution plus the
+    survey's (new) delay, or now when that has passed; how many moved.
+
+    Row by row, each only while still scheduled: a worker may claim one
+    meanwhile, and its claim stands."""
+    delay = timedelta(minutes=survey.delay_minutes)
+    waiting = movable_to_new_delay(survey).values_list("id", "interaction__resolved_at")
+    moved = 0
+    for invitation_id, resolved_at in waiting.iterator(chunk_size=CHUNK):
+        if resolved_at is None:  # filtered so; the type does not know
+            continue
+        moved += Invitation.objects.filter(
+            id=invitation_id, status=Status.SCHEDULED
+        ).update(scheduled_for=max(resolved_at + delay, now), updated_at=now)
+    return moved
 
 
 # After an interaction

@@ -74,6 +74,9 @@ def test_manager_may_do_everything_in_the_three_apps():
     # Managers give API tokens more than the site's rate (support may not).
     tokens = {"tokens.raise_token_rate"}
 
+    # Managers send a scheduled invitation now, past its wait.
+    send_now = {"surveys.send_invitation_now"}
+
     # Managers see login lockouts and lift them (deleting the attempt).
     lockouts = {
         "axes.view_accessattempt",
@@ -82,4 +85,4 @@ def test_manager_may_do_everything_in_the_three_apps():
         "axes.view_accesslog",
     }
 
-    assert codenames("Manager") == expected | webhooks | tokens | lockouts
+    assert codenames("Manager") == expected | webhooks | tokens | lockouts | send_now

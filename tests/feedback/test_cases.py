@@ -162,7 +162,17 @@ def test_the_same_answer_recorded_twice_opens_one_case():
 
     assert Case.objects.count() == 1
     notes = CaseEvent.objects.filter(kind="note").values_list("data", flat=True)
-    assert list(notes) == [{"score": 1, "comment": "Still bad"}]
+    assert list(notes) == [
+        {
+            "from_score": 2,
+            "from_comment": "",
+            "score": 1,
+            "comment": "Still bad",
+            "score_changed": True,
+            "changes": 1,
+            "changed_at": NOW.isoformat(),
+        }
+    ]
 
 
 def test_an_angry_comment_after_the_score_makes_the_case_urgent():

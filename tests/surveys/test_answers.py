@@ -21,7 +21,7 @@ ANNOUNCED: list[tuple[int, bool]] = []
 pytestmark = [pytest.mark.django_db, pytest.mark.now(NOW)]
 
 
-def remember(*, response, created):
+def remember(*, response, created, previous):
     """A response_recorded handler for the tests."""
     ANNOUNCED.append((response.pk, created))
 

@@ -3,7 +3,9 @@
 from datetime import timedelta
 
 import pytest
+from drf_spectacular.generators import SchemaGenerator
 
+from surveys import tasks
 from surveys.models import Invitation
 from tests.api import bearer, ids
 from tests.factories import (
@@ -190,3 +192,119 @@ def test_an_invalid_invitation_filter_is_a_400(support, query, errors):
 
     assert response.status_code == 400
     assert response.json() == errors
+
+
+# POST /api/v1/invitations/{id}/send-now/
+
+
+def send_now_url(invitation: Invitation) -> str:
+    return f"{INVITATIONS}{invitation.id}/send-now/"
+
+
+def waiting(**fields) -> Invitation:
+    """Scheduled an hour from now, as a survey's delay leaves it."""
+    fields = {"status": "scheduled", "sent_at": None, **fields}
+    return InvitationFactory.create(scheduled_for=NOW + timedelta(minutes=60), **fields)
+
+
+def test_a_manager_sends_a_scheduled_invitation_now(
+    manager, django_capture_on_commit_callbacks
+):
+    invitation = waiting()
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = bearer(manager).post(send_now_url(invitation))
+
+    assert response.status_code == 202
+    body = response.json()
+    assert {key: body[key] for key in ("id", "status", "scheduled_for", "sent_at")} == {
+        "id": invitation.id,
+        "status": "scheduled",
+        "scheduled_for": NOW_TEXT,
+        "sent_at": None,
+    }
+    assert (body["result"], body["message"]) == ("queued", "Queued to send now.")
+    [enqueue] = callbacks
+    assert enqueue.func == tasks.send_batch_task.delay
+    assert enqueue.args == ([invitation.id],)
+
+
+def test_sending_now_again_queues_nothing_more(
+    manager, django_capture_on_commit_callbacks
+):
+    invitation = waiting()
+    client = bearer(manager)
+    with django_capture_on_commit_callbacks():
+        client.post(send_now_url(invitation))
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        again = client.post(send_now_url(invitation))
+
+    assert again.status_code == 202
+    assert (again.json()["result"], again.json()["message"]) == (
+        "already_queued",
+        "Already queued to send.",
+    )
+    assert callbacks == []
+
+
+def test_support_may_not_send_now(support, django_capture_on_commit_callbacks):
+    invitation = waiting()
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = bearer(support).post(send_now_url(invitation))
+
+    assert response.status_code == 403
+    assert response.json() == {"detail": "Only managers may send invitations now."}
+    assert callbacks == []
+    invitation.refresh_from_db()
+    assert invitation.scheduled_for == NOW + timedelta(minutes=60)
+
+
+@pytest.mark.parametrize(
+    ("fields", "refusal"),
+    [
+        (
+            {"interaction__customer__email_opted_out_at": NOW},
+            {
+                "detail": "Not sent — the customer unsubscribed.",
+                "result": "refused",
+                "reason": "opted_out",
+            },
+        ),
+        (
+            {"status": "sent", "sent_at": NOW - timedelta(days=1)},
+            {"detail": "Already sent.", "result": "sent"},
+        ),
+        (
+            {"status": "suppressed", "suppressed_reason": "throttled", "sent_at": None},
+            {"detail": "Not waiting to be sent (suppressed).", "result": "not_pending"},
+        ),
+    ],
+)
+def test_an_invitation_that_cannot_go_now_is_a_409_and_changes_nothing(
+    manager, django_capture_on_commit_callbacks, fields, refusal
+):
+    invitation = waiting(**fields)
+    before = Invitation.objects.values().get(id=invitation.id)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = bearer(manager).post(send_now_url(invitation))
+
+    assert response.status_code == 409
+    assert response.json() == refusal
+    assert callbacks == []
+    assert Invitation.objects.values().get(id=invitation.id) == before
+
+
+def test_send_now_is_documented_with_its_answers():
+    document = SchemaGenerator().get_schema(public=True)
+
+    operation = document["paths"]["/api/v1/invitations/{id}/send-now/"]["post"]
+
+    assert {"202", "403", "404", "409"} <= set(operation["responses"])
+    accepted = operation["responses"]["202"]["content"]["application/json"]
+    assert accepted["schema"] == {"$ref": "#/components/schemas/SendNow"}
+    refused = operation["responses"]["409"]["content"]["application/json"]
+    assert refused["schema"] == {"$ref": "#/components/schemas/SendNowRefusal"}
+    assert "requestBody" not in operation

@@ -853,10 +853,11 @@ def rerun_the_attacks(
         secrets_used["the API key"],
         survey_link,
         support_login=("sam", password),
+        # The last line: the shell first says what it imported.
         notes=lambda: int(
             deployment.run_once(
                 "notes", ["python", "manage.py", "shell", "-c", count_notes], web
-            )
+            ).split()[-1]
         ),
         refused_settings=lambda values: deployment.refused(
             "weak-settings", ["python", "manage.py", "check"], {**web, **values}

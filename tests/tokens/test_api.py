@@ -330,6 +330,41 @@ def test_a_token_past_its_rate_gets_a_429_with_retry_after(fresh_rates, support,
 
 
 @override_settings(API_TOKEN_RATE="2/min")
+def test_retry_after_is_the_wait_until_the_oldest_request_leaves_the_minute(
+    fresh_rates, support, clock
+):
+    client = with_key(ApiTokenFactory.create(user=support).key)
+    client.get(CUSTOMERS)
+    clock.move_to(NOW + timedelta(seconds=45), tick=False)
+    client.get(CUSTOMERS)
+
+    refused = client.get(CUSTOMERS)
+    clock.move_to(NOW + timedelta(seconds=60), tick=False)
+    freed = client.get(CUSTOMERS)
+
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "15"
+    assert refused.json() == {
+        "detail": "Request was throttled. Expected available in 15 seconds."
+    }
+    assert freed.status_code == 200
+    # A minute's boundary passed, but the request of 0:45 still counts.
+    assert client.get(CUSTOMERS)["Retry-After"] == "45"
+
+
+@override_settings(API_TOKEN_RATE="1/min", REDIS_URL="redis://127.0.0.1:1/0")
+def test_when_the_counters_redis_is_down_the_api_still_answers(
+    fresh_rates, support, caplog
+):
+    client = with_key(ApiTokenFactory.create(user=support).key)
+
+    statuses = [client.get(CUSTOMERS).status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 200]
+    assert "Request rate not counted, request let through" in caplog.text
+
+
+@override_settings(API_TOKEN_RATE="2/min")
 def test_each_token_has_a_rate_of_its_own(fresh_rates, support):
     first = with_key(ApiTokenFactory.create(user=support).key)
     second = with_key(ApiTokenFactory.create(user=support).key)
@@ -385,6 +420,19 @@ def test_a_session_counts_apart_from_the_users_tokens(fresh_rates, support):
     by_token = [token.get(CUSTOMERS).status_code for _ in range(2)]
 
     assert (statuses, by_token) == ([200, 200, 429], [200, 200])
+
+
+@override_settings(API_USER_RATE="2/hour", API_TOKEN_RATE=None)
+def test_a_session_past_its_rate_is_told_when_a_slot_frees(fresh_rates, support, clock):
+    client = session(support)
+    client.get(CUSTOMERS)
+    clock.move_to(NOW + timedelta(minutes=10), tick=False)
+    client.get(CUSTOMERS)
+
+    refused = client.get(CUSTOMERS)
+
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == str(50 * 60)
 
 
 @override_settings(API_TOKEN_RATE=None)

@@ -78,10 +78,6 @@ def test_a_followed_up_answer_is_shown_as_recorded_and_takes_no_change(
     assert (response.score, response.comment) == (2, "Nobody called me back")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the Chinese catalogue gets this message with `make messages`",
-)
 def test_the_followed_up_page_speaks_the_customer_s_language(client: Client, manager):
     invitation = followed_up_answer(manager, language="zh-hans")
 

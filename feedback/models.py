@@ -313,11 +313,20 @@ class CaseEvent(models.Model):
 class Alert(models.Model):
     """The outbox of case alerts: one row per case event, channel and
     recipient, written in the event's transaction and delivered by a task.
-    The unique constraints are what make an alert go out once per event."""
+    The unique constraints are what make an alert go out once per event.
+
+    An alert not sent yet is dropped, not deleted, when the case moves on
+    first (contacted, closed, given to someone else): the row says why."""
 
     class Channel(models.TextChoices):
         EMAIL = "email", _("Email")
         CHAT = "chat", _("Chat webhook")
+
+    class DropReason(models.TextChoices):
+        NOT_DROPPED = "", _("Not dropped")
+        CONTACTED = "contacted", _("The customer was contacted first")
+        CLOSED = "closed", _("The case was closed first")
+        REASSIGNED = "reassigned", _("The case went to another owner first")
 
     event = models.ForeignKey(
         CaseEvent,
@@ -343,6 +352,18 @@ class Alert(models.Model):
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
+    # Dropping takes the next attempt away, as sending does: no worker
+    # claims the row afterwards. A row a worker held when it was dropped may
+    # have gone out all the same; then it is sent too (sent_at).
+    dropped_at = models.DateTimeField(_("dropped at"), null=True, blank=True)
+    drop_reason = models.CharField(
+        _("why dropped"),
+        max_length=20,
+        choices=DropReason.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
 
     class Meta:
         verbose_name = _("alert")

@@ -1,18 +1,23 @@
 """The admin's base classes for tables that grow to millions of rows and hold
-history, shared by every app's admin."""
+history, and the staff member picker, shared by every app's admin."""
 
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.functional import cached_property
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
@@ -100,6 +105,9 @@ class LargeTableAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "select_across": request.POST.get("select_across", "0"),
         }
+        # As the admin's own forms: "Survey:", not the model's "survey:".
+        for field in form.fields.values():
+            field.label = capfirst(field.label)
         return TemplateResponse(request, template, context)
 
     def response_action(
@@ -154,3 +162,66 @@ class HistoryInline(admin.TabularInline):  # type: ignore[type-arg]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class StaffAutocompleteSelect(AutocompleteSelect):
+    """Django's searchable picker (select2) for a foreign key to a staff
+    member, asking the page's own admin (StaffPickerAdmin) for matches."""
+
+    def get_url(self) -> str:
+        opts = self.field.model._meta
+        return reverse(
+            f"{self.admin_site.name}:"
+            f"{opts.app_label}_{opts.model_name}_staff_autocomplete"
+        )
+
+
+class StaffAutocompleteView(AutocompleteJsonView):
+    """Django's autocomplete (the User admin's search), for the staff fields
+    of one admin and whoever may view its rows: their plain drop-down listed
+    every staff member to them anyway. Django's own view asks for the
+    permission to view users, which no role has."""
+
+    source_admin: Any = None
+    source_field: Any  # set by AutocompleteJsonView.get()
+
+    def has_perm(self, request: HttpRequest, obj: Any = None) -> bool:
+        field = self.source_field
+        return bool(
+            field.model is self.source_admin.model
+            and field.name in self.source_admin.staff_autocomplete_fields
+            and self.source_admin.has_view_permission(request)
+        )
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return super().get_queryset().filter(is_staff=True)
+
+
+class StaffPickerAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Searchable pickers for the foreign keys to staff members named in
+    `staff_autocomplete_fields`, as `autocomplete_fields` gives for others."""
+
+    staff_autocomplete_fields: Sequence[str] = ()
+
+    def formfield_for_foreignkey(
+        self, db_field: Any, request: HttpRequest, **kwargs: Any
+    ) -> Any:
+        if db_field.name in self.staff_autocomplete_fields:
+            kwargs["widget"] = StaffAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_urls(self) -> list[URLPattern]:
+        opts = self.model._meta
+        view = StaffAutocompleteView.as_view(
+            admin_site=self.admin_site, source_admin=self
+        )
+        return [
+            path(
+                "staff-autocomplete/",
+                self.admin_site.admin_view(view),
+                name=f"{opts.app_label}_{opts.model_name}_staff_autocomplete",
+            ),
+            *super().get_urls(),
+        ]

@@ -10,6 +10,7 @@ import copy
 from datetime import datetime
 from typing import Any, cast
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers, widgets
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,6 +26,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.timesince import timeuntil
@@ -46,7 +48,13 @@ from feedback.forms import (
 )
 from feedback.models import Case, CaseEvent, CaseQuerySet
 from feedback.services import cases
-from lib.admin import HistoryInline, ViewOnlyAdmin
+from lib.admin import (
+    HistoryInline,
+    StaffAutocompleteSelect,
+    StaffAutocompleteView,
+    StaffPickerAdmin,
+    ViewOnlyAdmin,
+)
 from surveys.models import SurveyResponse, band_for
 
 Status = Case.Status
@@ -57,13 +65,52 @@ RECENT_ROWS = 10
 MAX_BULK_REASSIGN = 1000
 
 
-class CustomerAutocomplete(widgets.AutocompleteSelect):
+def only_ids(value: Any) -> list[Any]:
     """Django's autocomplete looks the chosen value up as given, and a value
     that is no id (typed into the URL or the POST) makes the page a 500."""
+    return [item for item in value if str(item).isdecimal() and len(str(item)) < 19]
+
+
+class CustomerAutocomplete(widgets.AutocompleteSelect):
+    def optgroups(self, name: str, value: Any, attr: Any = None) -> Any:
+        return super().optgroups(name, only_ids(value), attr)
+
+
+class OwnerPicker(StaffAutocompleteSelect):
+    """The searchable picker of a case's owner (CaseAdmin's staff
+    autocomplete), as wide as its box: the quick action's panel is folded
+    when select2 measures it. `placeholder` says what no choice means."""
+
+    def __init__(self, admin_site: Any, *, placeholder: str | Promise = "") -> None:
+        super().__init__(
+            Case._meta.get_field("owner"), admin_site, attrs={"data-width": "100%"}
+        )
+        self.placeholder = placeholder
+
+    def build_attrs(self, base_attrs: Any, extra_attrs: Any = None) -> Any:
+        attrs = super().build_attrs(base_attrs, extra_attrs)
+        attrs["data-placeholder"] = str(self.placeholder)
+        return attrs
 
     def optgroups(self, name: str, value: Any, attr: Any = None) -> Any:
-        ids = [item for item in value if str(item).isdecimal() and len(str(item)) < 19]
-        return super().optgroups(name, ids, attr)
+        return super().optgroups(name, only_ids(value), attr)
+
+
+class CaseOwnerAutocompleteView(StaffAutocompleteView):
+    """The owner picker offers those who may own a case, not every staff
+    member: the form would refuse the others."""
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return super().get_queryset().filter(id__in=active_staff().values("id"))
+
+
+def use_owner_picker(form: forms.Form, admin_site: Any) -> None:
+    """The form's `owner` drop-down becomes the searchable picker."""
+    field = cast(forms.ModelChoiceField, form.fields["owner"])  # type: ignore[type-arg]
+    picker = OwnerPicker(admin_site)
+    picker.choices = field.choices
+    picker.is_required = field.required
+    field.widget = picker
 
 
 # Cases needing a first contact first, overdue ones at the top, then contacted
@@ -229,7 +276,7 @@ CASE_PAGE_RELATIONS = [
 
 
 @admin.register(Case)
-class CaseAdmin(ViewOnlyAdmin):
+class CaseAdmin(StaffPickerAdmin, ViewOnlyAdmin):
     """Cases change through the case services only: the case page is read-only
     and offers the quick actions its user may take, each a small form posted
     to a URL of its own; the add page opens a case by hand."""
@@ -261,6 +308,7 @@ class CaseAdmin(ViewOnlyAdmin):
     search_help_text = _("The customer's email address.")
     sortable_by = ["due", "id"]
     autocomplete_fields = ["customer"]
+    staff_autocomplete_fields = ["owner"]
     raw_id_fields = ["interaction", "response"]
     readonly_fields = [
         "owner_name",
@@ -326,11 +374,14 @@ class CaseAdmin(ViewOnlyAdmin):
         self, db_field: Any, request: HttpRequest, **kwargs: Any
     ) -> Any:
         if db_field.name == "owner":
+            usual_rule = _("The usual rule (customer's owner, company's owner…)")
             return StaffChoiceField(
                 label=capfirst(db_field.verbose_name),
                 queryset=active_staff(),
                 required=False,
-                empty_label=_("The usual rule (customer's owner, company's owner…)"),
+                widget=OwnerPicker(self.admin_site, placeholder=usual_rule),
+                empty_label=usual_rule,
+                help_text=_("Type a name; leave empty for the usual rule."),
             )
         if db_field.name == "customer":
             kwargs["widget"] = CustomerAutocomplete(db_field, self.admin_site)
@@ -347,7 +398,18 @@ class CaseAdmin(ViewOnlyAdmin):
         return case
 
     def get_urls(self) -> list[URLPattern]:
+        # Ahead of StaffPickerAdmin's view of the same path and name: the
+        # first match answers.
+        owners = CaseOwnerAutocompleteView.as_view(
+            admin_site=self.admin_site, source_admin=self
+        )
         own = [
+            path(
+                "staff-autocomplete/",
+                self.admin_site.admin_view(owners),
+                name="feedback_case_staff_autocomplete",
+            ),
+        ] + [
             path(
                 f"<int:case_id>/{name}/",
                 self.admin_site.admin_view(self.quick_action_view),
@@ -375,6 +437,7 @@ class CaseAdmin(ViewOnlyAdmin):
         self, request: HttpRequest, queryset: QuerySet[Case]
     ) -> TemplateResponse | None:
         form = ReassignForm(request.POST if "apply" in request.POST else None)
+        use_owner_picker(form, self.admin_site)
         if not form.is_valid():
             return self.action_form_page(
                 request,
@@ -497,6 +560,8 @@ class CaseAdmin(ViewOnlyAdmin):
                 if action.name == failed_name
                 else action.form_class(prefix=action.name)
             )
+            if "owner" in form.fields:
+                use_owner_picker(form, self.admin_site)
             media += form.media
             panels.append(
                 {

@@ -22,10 +22,11 @@ class AlertAdmin(ViewOnlyAdmin):
         "recipient",
         "sent_at",
         "attempts",
+        "drop_reason",
         "short_error",
     ]
     list_select_related = ["event", "recipient"]
-    list_filter = ["channel", ("sent_at", admin.EmptyFieldListFilter)]
+    list_filter = ["channel", ("sent_at", admin.EmptyFieldListFilter), "drop_reason"]
     ordering = ["-id"]
     sortable_by = ()
 

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 
 from feedback.forms import active_staff
 from feedback.models import Holiday, RootCause, StaffPreference
+from lib.admin import StaffPickerAdmin
 
 
 @admin.register(RootCause)
@@ -29,7 +30,7 @@ class HolidayAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(StaffPreference)
-class StaffPreferenceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class StaffPreferenceAdmin(StaffPickerAdmin):
     """The language of each staff member's mail, and whether a manager
     receives the weekly digest."""
 
@@ -38,6 +39,7 @@ class StaffPreferenceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_filter = ["language", "receives_weekly_digest"]
     search_fields = ["user__username", "user__email"]
     ordering = ["user__username"]
+    staff_autocomplete_fields = ["user"]
 
     def formfield_for_foreignkey(
         self, db_field: Any, request: HttpRequest, **kwargs: Any

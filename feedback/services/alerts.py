@@ -7,6 +7,11 @@ constraints mean one alert per event, channel and recipient, and the claim in
 `deliver` means one delivery at a time. A worker that dies after the mail
 server accepted an alert and before marking it sent causes one duplicate
 (same Message-ID); every other failure is retried with a backoff.
+
+An alert that has not gone out when the case moves on is dropped in the
+transaction of the change (`drop_pending`, `drop_previous_owners`): the
+customer was contacted, the case closed, or it went to another owner, who is
+alerted instead.
 """
 
 import json
@@ -19,6 +24,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Max, QuerySet
 from django.urls import reverse
 from django.utils import translation
 
@@ -87,6 +93,55 @@ def enqueue(alert_id: int) -> Callable[[], None]:
     return deliver_alert
 
 
+# The events whose alerts are addressed to the case's owner as its owner.
+OWNER_EVENTS = [CaseEvent.Kind.ASSIGNED, CaseEvent.Kind.REOPENED]
+
+
+def unsent(case: Case) -> QuerySet[Alert]:
+    """The case's alerts that may still go out: neither sent, given up nor
+    dropped (each of these takes the next attempt away). Filtered on the
+    alert's own columns, not through a join, so that PostgreSQL checks the
+    conditions again on a row a worker changed while this waited for it."""
+    return Alert.objects.filter(
+        event__in=CaseEvent.objects.filter(case_id=case.pk).values("id"),
+        sent_at__isnull=True,
+        next_attempt_at__isnull=False,
+    )
+
+
+def drop(alerts: QuerySet[Alert], *, reason: str, now: datetime) -> int:
+    """Drop the alerts; run in the transaction of the case's change. The
+    UPDATE locks each row until the commit, as the claim in `deliver` does:
+    a worker claiming one of them now waits, and then finds no attempt left.
+    A row a worker claimed before is dropped too: it does not send it when
+    it reads the row after this commit, nor try again after a failure
+    (outbox.put_back); its mail may already be on its way."""
+    return alerts.update(next_attempt_at=None, dropped_at=now, drop_reason=reason)
+
+
+def drop_pending(case: Case, *, reason: str, now: datetime) -> int:
+    """The customer was contacted or the case closed: every alert of the case
+    not sent yet (the new case, its owner's, an escalation) is out of date."""
+    return drop(unsent(case), reason=reason, now=now)
+
+
+def drop_previous_owners(case: Case, *, previous: User, now: datetime) -> timedelta:
+    """The case went to another owner: the previous owner's alerts not sent
+    yet are dropped (alerts to them as a manager stay). Returns how long the
+    new owner's alert waits: as long as the dropped one still had to wait
+    for the comment that often follows the score (`queue`'s delay)."""
+    theirs = unsent(case).filter(
+        recipient=previous,
+        event__in=CaseEvent.objects.filter(
+            case_id=case.pk, kind__in=OWNER_EVENTS
+        ).values("id"),
+    )
+    waiting = theirs.filter(attempts=0, next_attempt_at__gt=now)
+    due = waiting.aggregate(latest=Max("next_attempt_at"))["latest"]
+    drop(theirs, reason=Alert.DropReason.REASSIGNED, now=now)
+    return due - now if due is not None else timedelta(0)
+
+
 def queue_due(*, now: datetime, limit: int = 1000) -> int:
     """Ask for delivery of alerts whose time has come: a retry after a failure,
     a claim of a dead worker, or a task message that was lost. An alert whose
@@ -111,6 +166,9 @@ def deliver(alert_id: int, *, now: datetime) -> str:
         "event__case__response",
         "event__case__interaction__touchpoint",
     ).get(id=alert_id)
+    if alert.dropped_at is not None:
+        # Dropped after the claim and before this read: not sent.
+        return "dropped"
     recipient = alert.recipient
     if alert.channel == Alert.Channel.EMAIL and (
         recipient is None or not recipient.email or not recipient.is_active

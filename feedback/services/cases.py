@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from customers.models import Channel, Customer, Interaction
 from feedback import deadlines
-from feedback.models import Case, CaseEvent, RootCause
+from feedback.models import Alert, Case, CaseEvent, RootCause
 from feedback.permissions import (
     Actor,
     case_owners,
@@ -420,7 +420,12 @@ def assign_case(
     previous = case.owner
     case.owner, case.assignment_rule = owner, Rule.BY_HAND
     case.save(update_fields=["owner", "assignment_rule", "updated_at"])
-    note_assignment(case, previous=previous, actor=by, now=now)
+    # The previous owner's alert not sent yet goes to the new owner instead,
+    # as late as it would have gone (it may wait for the customer's comment).
+    delay = timedelta(0)
+    if previous is not None:
+        delay = alerts.drop_previous_owners(case, previous=previous, now=now)
+    note_assignment(case, previous=previous, actor=by, now=now, delay=delay)
     return case
 
 
@@ -487,6 +492,7 @@ def record_contact(
     case.save(
         update_fields=["first_contact_at", "contact_channel", "status", "updated_at"]
     )
+    alerts.drop_pending(case, reason=Alert.DropReason.CONTACTED, now=now)
     log(
         case,
         Event.CONTACTED,
@@ -545,6 +551,7 @@ def close_case(
             case.recovery_invitation, case.outcome = invitation, Case.Outcome.PENDING
             fields += ["recovery_invitation", "outcome"]
     case.save(update_fields=fields)
+    alerts.drop_pending(case, reason=Alert.DropReason.CLOSED, now=now)
     log(
         case,
         Event.CLOSED,

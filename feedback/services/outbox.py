@@ -64,10 +64,11 @@ def put_back(
     model: type[Row], row: Row, error: Exception, *, max_attempts: int
 ) -> None:
     """After a transient failure: again after the backoff, or never after
-    the last attempt (`row.attempts` as the claim counted it)."""
+    the last attempt (`row.attempts` as the claim counted it). A row given
+    up or dropped during the attempt (no next attempt) stays so."""
     last = row.attempts >= max_attempts
     again = None if last else timezone.now() + backoff(row.attempts)
-    model.objects.filter(id=row.pk).update(
+    model.objects.filter(id=row.pk, next_attempt_at__isnull=False).update(
         next_attempt_at=again, last_error=described(error)
     )
 

@@ -44,7 +44,7 @@ def test_support_finds_a_customer_and_logs_a_call(page, live_server):
     page.locator("#id_interactions-0-survey_mode").select_option("skip")
     page.get_by_role("button", name="Save and continue editing").click()
 
-    page.get_by_text("was changed successfully").wait_for()
+    page.get_by_text("Call logged.").wait_for()
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(
         path=str(SCREENSHOTS / "admin-customer-logged-call.png"), full_page=True

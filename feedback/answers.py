@@ -43,6 +43,10 @@ CSV_COLUMNS = [
     "staff_id",
     "staff",
     "case_id",
+    # Last, so that a reader of the columns by position keeps working: the
+    # band's name on the answer's own scale ("band" is the stored code, the
+    # NPS name for every kind; CSAT's "promoter" is "Satisfied").
+    "band_label",
 ]
 
 
@@ -70,6 +74,7 @@ def csv_row(response: SurveyResponse) -> list[object]:
         response.staff_id or "",
         staff_name(staff) if staff else "",
         getattr(response, "case_pk", None) or "",
+        response.get_band_display(),
     ]
     return [safe_cell(value) for value in values]
 

@@ -84,13 +84,21 @@ def invitations_url(ids: list[int]) -> str:
     return f"{reverse('admin:surveys_invitation_changelist')}?{query}"
 
 
-class SurveyResponseInline(HistoryInline):
+class BandNameColumn:
+    @admin.display(description=_("band"), ordering="band")
+    def band_name(self, response: SurveyResponse) -> str:
+        """The band on the answer's own scale (the field's choice label is
+        the NPS name, "Promoter", for every kind)."""
+        return response.get_band_display()
+
+
+class SurveyResponseInline(BandNameColumn, HistoryInline):
     model = SurveyResponse
     fields = readonly_fields = (
         "answered_at",
         "survey",
         "score",
-        "band",
+        "band_name",
         "comment",
         "touchpoint",
     )
@@ -480,13 +488,13 @@ def named(invitations: Iterable[Invitation]) -> str:
 
 
 @admin.register(SurveyResponse)
-class SurveyResponseAdmin(ViewOnlyAdmin):
+class SurveyResponseAdmin(BandNameColumn, ViewOnlyAdmin):
     list_display = [
         "answered_at",
         "customer",
         "survey",
         "score",
-        "band",
+        "band_name",
         "short_comment",
         "channel",
         "touchpoint",
@@ -497,6 +505,16 @@ class SurveyResponseAdmin(ViewOnlyAdmin):
     search_fields = ["=customer__email"]
     ordering = ["-answered_at"]
     sortable_by = ["answered_at", "score"]
+    readonly_fields = ["band_name"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # The band's name on the answer's scale in the band's place.
+        fields = super().get_fields(request, obj)
+        return [
+            "band_name" if name == "band" else name
+            for name in fields
+            if name != "band_name"
+        ]
 
     @admin.display(description=_("comment"))
     def short_comment(self, response: SurveyResponse) -> str:

@@ -27,6 +27,34 @@ class Band(models.TextChoices):
     DETRACTOR = "detractor", _("Detractor")
 
 
+# The bands' names on each scale: the stored `band` code is the NPS name for
+# every kind (promoter = the positive band), but a CSAT or CES answer has no
+# promoters. Every page, mail, CSV and API label reads these.
+BAND_LABELS: dict[str, dict[str, "StrOrPromise"]] = {
+    Kind.NPS: {
+        Band.PROMOTER: _("Promoter"),
+        Band.PASSIVE: _("Passive"),
+        Band.DETRACTOR: _("Detractor"),
+    },
+    Kind.CSAT: {
+        Band.PROMOTER: _("Satisfied"),
+        Band.PASSIVE: _("Neutral"),
+        Band.DETRACTOR: _("Dissatisfied"),
+    },
+    Kind.CES: {
+        Band.PROMOTER: _("Easy"),
+        Band.PASSIVE: _("Neutral"),
+        Band.DETRACTOR: _("Difficult"),
+    },
+}
+
+
+def band_label(kind: str, band: str) -> "StrOrPromise":
+    """The name of `band` on the scale of `kind`: CSAT's promoter band is
+    "Satisfied", CES's is "Easy"."""
+    return BAND_LABELS[kind][band]
+
+
 # (lowest score, highest score, lowest positive score, highest negative score)
 SCALES: dict[str, tuple[int, int, int, int]] = {
     Kind.NPS: (0, 10, 9, 6),
@@ -443,6 +471,13 @@ class SurveyResponse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.score} — {self.customer}"
+
+    # Replaces the method Django makes from the field's choices (it keeps one
+    # a model defines), which the stubs declare too.
+    def get_band_display(self) -> str:  # type: ignore[no-redef]
+        """The band's name on this answer's own scale (band_label), in place
+        of the choice label, which is the NPS name."""
+        return str(band_label(self.kind, self.band))
 
 
 class ScoreRollup(models.Model):

@@ -233,6 +233,16 @@ class SendNowRefusalSerializer(Serializer):
 
 
 class SurveyResponseSerializer(ModelSerializer[SurveyResponse]):
+    band_label = serializers.CharField(
+        source="get_band_display",
+        read_only=True,
+        help_text=(
+            "The band's name on the answer's own scale, in the request's "
+            "language: NPS Promoter / Passive / Detractor, CSAT Satisfied / "
+            "Neutral / Dissatisfied, CES Easy / Neutral / Difficult."
+        ),
+    )
+
     class Meta:
         model = SurveyResponse
         fields = [
@@ -243,6 +253,7 @@ class SurveyResponseSerializer(ModelSerializer[SurveyResponse]):
             "kind",
             "score",
             "band",
+            "band_label",
             "comment",
             "language",
             "answered_at",
@@ -255,3 +266,14 @@ class SurveyResponseSerializer(ModelSerializer[SurveyResponse]):
             "staff",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "band": {
+                "help_text": (
+                    "The stored band code, the same on every scale: `promoter` "
+                    "is the positive band (NPS 9–10, CSAT 4–5, CES 5–7), "
+                    "`passive` the middle one, `detractor` the negative one "
+                    "(NPS 0–6, CSAT 1–2, CES 1–3). `band_label` names it on "
+                    "the answer's scale."
+                )
+            }
+        }

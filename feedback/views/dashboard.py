@@ -24,6 +24,7 @@ from feedback.views.access import manager_required, page_context
 from feedback.views.answers import detractor_comments
 from feedback.views.display import (
     CHART_RANGES,
+    COMMENT_TITLES,
     SHORT_NAMES,
     band_split,
     best_and_worst,
@@ -156,5 +157,7 @@ def dashboard_figures(
         "breakdown_rows": BREAKDOWN_ROWS,
         "loop": loop_view(loop),
         "comments": detractor_comments(answers),
+        "comments_title": COMMENT_TITLES[answers.kind][0],
+        "comments_empty": COMMENT_TITLES[answers.kind][1],
         "cases_url": reverse("admin:feedback_case_changelist"),
     }

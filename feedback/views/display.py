@@ -52,6 +52,24 @@ BAND_NAMES: dict[str, tuple["StrOrPromise", "StrOrPromise", "StrOrPromise"]] = {
 }
 
 
+# The heading of the latest comments of the kind's negative band, and the note
+# when there are none: a CSAT or CES answer has no "detractors".
+COMMENT_TITLES: dict[str, tuple["StrOrPromise", "StrOrPromise"]] = {
+    Kind.NPS: (
+        gettext_lazy("Latest detractor comments"),
+        gettext_lazy("No detractor comments in this range."),
+    ),
+    Kind.CSAT: (
+        gettext_lazy("Latest dissatisfied comments"),
+        gettext_lazy("No dissatisfied comments in this range."),
+    ),
+    Kind.CES: (
+        gettext_lazy("Latest difficult-effort comments"),
+        gettext_lazy("No difficult-effort comments in this range."),
+    ),
+}
+
+
 @dataclass(frozen=True)
 class Shown:
     """A Score as the page prints it: one decimal in every language."""
@@ -250,6 +268,8 @@ def pain_point_view(
         "cell": cell_view(point.cell, kind=kind, query=query),
         "impact": percent(100 * point.impact),
         "negative_share": percent(None if share is None else 100 * share),
+        "negative_count": point.cell.figures.detractors,
+        "n": point.cell.figures.n,
     }
 
 
@@ -269,18 +289,26 @@ def group_row(
 def best_and_worst(
     groups: list[scores.Group], *, dimension: str, query: QueryDict
 ) -> dict[str, Any]:
-    """The best and worst TOP_GROUPS groups, from those with enough answers
-    when there are any (a group of two answers is best or worst by chance)."""
+    """The best and the worst groups among those with enough answers (a
+    group of two answers is best or worst by chance), never overlapping: up
+    to TOP_GROUPS each, half of them each when there are fewer. The groups
+    with a low sample follow, worst first, each with its n and its flag, so
+    that a bad group is never hidden because it is small. `groups` is in
+    breakdown order (best first)."""
     scored = [group for group in groups if group.figures.score is not None]
     sure = [group for group in scored if not group.figures.low_sample]
-    candidates = sure or scored
-    best = candidates[:TOP_GROUPS]
-    worst = [group for group in reversed(candidates) if group not in best]
+    best = sure[: min(TOP_GROUPS, (len(sure) + 1) // 2)]
+    worst = list(reversed(sure[len(best) :]))[:TOP_GROUPS]
+    small = list(reversed([group for group in scored if group.figures.low_sample]))
     return {
         "best": [group_row(g, dimension=dimension, query=query) for g in best],
-        "worst": [
-            group_row(g, dimension=dimension, query=query) for g in worst[:TOP_GROUPS]
+        "worst": [group_row(g, dimension=dimension, query=query) for g in worst],
+        "low_sample": [
+            group_row(g, dimension=dimension, query=query) for g in small[:TOP_GROUPS]
         ],
+        "low_sample_more": max(0, len(small) - TOP_GROUPS),
+        "more_url": url_with("dashboard:index", query, by=dimension) + "#breakdown",
+        "only_one_sure": len(sure) == 1,
         "only_low_sample": bool(scored) and not sure,
     }
 

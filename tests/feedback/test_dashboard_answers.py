@@ -235,6 +235,7 @@ def test_the_csv_has_one_row_per_answer_with_every_dimension(
         "kind": "nps",
         "score": "3",
         "band": "detractor",
+        "band_label": "Detractor",
         "comment": "Delivery took three weeks.",
         "language": "en",
         "customer_id": str(detractor.customer_id),

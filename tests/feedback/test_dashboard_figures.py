@@ -136,11 +136,9 @@ def test_best_and_worst_prefer_groups_with_enough_answers(
 
     touchpoints = client.get(INDEX).context["breakdowns"][0]
 
-    assert [row["label"] for row in touchpoints["best"]] == [
-        "Checkout",
-        "Onboarding call",
-    ]
-    assert touchpoints["worst"] == []
+    assert [row["label"] for row in touchpoints["best"]] == ["Checkout"]
+    assert [row["label"] for row in touchpoints["worst"]] == ["Onboarding call"]
+    assert [row["label"] for row in touchpoints["low_sample"]] == ["Tiny"]
     assert touchpoints["best"][0]["url"] == f"{ANSWERS}?touchpoint={checkout.pk}"
 
 

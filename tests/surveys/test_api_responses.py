@@ -44,6 +44,7 @@ def test_a_response_is_read_with_every_field(support):
         "kind": "csat",
         "score": 2,
         "band": "detractor",
+        "band_label": "Dissatisfied",
         "comment": "Took three calls.",
         "language": "zh-hans",
         "answered_at": "2025-01-31T07:00:00Z",

@@ -134,6 +134,8 @@ MIDDLEWARE = [
     "crm.middleware.refuse_nul_in_query_string",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After the user is known: a staff member's own language over the cookie's.
+    "crm.middleware.staff_language",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a login refused for too many failures into its page.
@@ -203,10 +205,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"{_VALIDATORS}.CommonPasswordValidator"},
     {"NAME": f"{_VALIDATORS}.NumericPasswordValidator"},
 ]
+# Where a login goes when its `next` is missing or points off the site
+# (Django's default, /accounts/profile/, is no page here).
+LOGIN_REDIRECT_URL = "admin:index"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date format per language on every page and in every mail (crm/formats/).
+FORMAT_MODULE_PATH = "crm.formats"
+# The language menu's choice (Django's set_language) is kept in a cookie for
+# a year, so a visitor's choice outlives the browser session; a staff
+# member's is kept in their StaffPreference too (crm.middleware.staff_language).
+LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = SITE_IS_HTTPS and not DEBUG
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -10,6 +10,9 @@ from feedback.views import home
 admin.site.site_header = "Touchloop"
 admin.site.site_title = "Touchloop"
 admin.site.index_title = "Touchloop"
+# No "View site": the admin is the site. Those who may see the dashboard find
+# it in the header instead (templates/admin/base_site.html).
+admin.site.site_url = None
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
@@ -31,6 +34,8 @@ urlpatterns = [
     ),
     path("api/v1/", include(router.urls)),
     path("dashboard/", include("feedback.urls")),
+    # The language menu of every page posts to /i18n/setlang/ (set_language).
+    path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", views.healthz, name="healthz"),
     path("", include("surveys.urls")),
 ]

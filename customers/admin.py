@@ -7,6 +7,7 @@ from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from customers import services
@@ -14,7 +15,7 @@ from customers import services
 if TYPE_CHECKING:
     pass
 from customers.models import Channel, Company, Customer, Interaction, Stage, Touchpoint
-from lib.admin import HistoryInline, LargeTableAdmin
+from lib.admin import HistoryInline, LargeTableAdmin, StaffPickerAdmin
 from lib.forms import LocalSplitDateTimeField
 from lib.validation import save_validated
 
@@ -105,7 +106,7 @@ class TagsField(forms.Field):
 
 class CustomerForm(forms.ModelForm):  # type: ignore[type-arg]
     tags = TagsField(
-        label=_("tags"),
+        label=capfirst(_("tags")),
         required=False,
         help_text=_("Separated by commas."),
     )
@@ -124,7 +125,7 @@ class TouchpointChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
 
 class LogInteractionForm(forms.ModelForm):  # type: ignore[type-arg]
     touchpoint = TouchpointChoiceField(
-        label=_("touchpoint"),
+        label=capfirst(_("touchpoint")),
         required=False,
         queryset=Touchpoint.objects.filter(is_active=True).order_by(
             stage_order(), "name"
@@ -191,7 +192,7 @@ class InteractionHistoryInline(HistoryInline):
         return super().get_queryset(request).select_related("touchpoint", "logged_by")
 
 
-class CustomerAdmin(LargeTableAdmin):
+class CustomerAdmin(StaffPickerAdmin, LargeTableAdmin):
     """The support desk's main screen. Registered in crm/admin.py, which adds
     the inlines of the apps above this one (invitations, responses, cases)."""
 
@@ -213,6 +214,7 @@ class CustomerAdmin(LargeTableAdmin):
     sortable_by = ["name"]
     ordering = ["-id"]
     autocomplete_fields = ["company"]
+    staff_autocomplete_fields = ["owner"]
     readonly_fields = [
         "history",
         "email_opted_out_at",
@@ -305,7 +307,7 @@ class CustomerAdmin(LargeTableAdmin):
 
 
 @admin.register(Company)
-class CompanyAdmin(LargeTableAdmin):
+class CompanyAdmin(StaffPickerAdmin, LargeTableAdmin):
     list_display = [
         "name",
         "domain",
@@ -318,6 +320,7 @@ class CompanyAdmin(LargeTableAdmin):
     list_filter = [MineFilter]
     search_fields = ["name", "domain", "=external_id"]
     ordering = ["name"]
+    staff_autocomplete_fields = ["owner"]
 
     @admin.display(description=_("customers"))
     def customers_link(self, company: Company) -> str:
@@ -367,8 +370,7 @@ class InteractionAdmin(LargeTableAdmin):
     search_help_text = _("The customer's email address.")
     ordering = ["-occurred_at"]
     sortable_by = ["occurred_at"]
-    raw_id_fields = ["customer"]
-    autocomplete_fields = ["touchpoint"]
+    autocomplete_fields = ["customer", "touchpoint"]
     readonly_fields = ["logged_by", "resolved_at", "created_at", "updated_at"]
 
     def get_search_results(

@@ -8,14 +8,11 @@ page, and neither says anything about anyone.
 """
 
 import functools
-import logging
 from collections.abc import Callable
 from typing import Any
 
-import redis
 from django import forms
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -25,11 +22,16 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from lib import rates
 from surveys.models import SCALE_LABELS, Invitation, SurveyResponse
 from surveys.services import answers
 
 View = Callable[..., HttpResponse]
-logger = logging.getLogger(__name__)
+# Why a settled answer (answers.is_settled) can no longer change.
+FOLLOWED_UP = _(
+    "Someone from our team has already followed up on your answer, "
+    "so it can no longer be changed."
+)
 
 
 def client_address(request: HttpRequest) -> str:
@@ -42,49 +44,20 @@ def client_address(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR", ""))
 
 
-def count_request(client: str) -> int:
-    """This client's requests in the current minute, this one included."""
-    minute = int(timezone.now().timestamp() // 60)
-    key = f"survey-rate:{client}:{minute}"
-    if settings.REDIS_URL:
-        # Every page view pays for this count: one round trip (INCR and the
-        # key's expiry in one MULTI; EXPIRE NX needs Redis 7) instead of the
-        # cache API's three.
-        with shared_redis().pipeline(transaction=True) as pipeline:
-            pipeline.incr(key)
-            pipeline.expire(key, 120, nx=True)
-            count, _expiry_set = pipeline.execute()
-        return int(count)
-    cache.add(key, 0, timeout=120)
-    try:
-        return int(cache.incr(key))
-    except ValueError:  # evicted between add and incr: count this one
-        return 1
-
-
-@functools.cache
-def shared_redis() -> redis.Redis:
-    """The process's Redis client; its pool reconnects after an outage."""
-    return redis.Redis.from_url(
-        settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1
-    )
-
-
 def rate_limited(view: View) -> View:
-    """At most SURVEY_RATE_LIMIT_PER_MINUTE requests per client and minute,
-    counted in the cache (Redis in production, shared by every web process)."""
+    """At most SURVEY_RATE_LIMIT_PER_MINUTE requests per client in any minute,
+    counted atomically by lib.rates (in Redis when there is one, shared by
+    every web process). If Redis is down the page still answers."""
 
     @functools.wraps(view)
     def limited(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            count = count_request(client_address(request))
-        except Exception:
-            # The cache is down: answering matters more than counting.
-            logger.warning("Rate limit not counted", exc_info=True)
-            count = 0
-        if count > settings.SURVEY_RATE_LIMIT_PER_MINUTE:
+        verdict = rates.hit(
+            f"survey:{client_address(request)}",
+            rates.Rate(limit=settings.SURVEY_RATE_LIMIT_PER_MINUTE, seconds=60),
+        )
+        if not verdict.allowed:
             response = page(request, "too_many", status=429)
-            response["Retry-After"] = "60"
+            response["Retry-After"] = str(verdict.retry_after)
             return response
         return view(request, *args, **kwargs)
 
@@ -111,7 +84,12 @@ class AnswerForm(forms.Form):
         score.error_messages.update(invalid_choice=message, required=message)
 
 
-def page_language(invitation: Invitation) -> str:
+def page_language(request: HttpRequest, invitation: Invitation) -> str:
+    """The customer's own language, unless this visitor chose one in the
+    page's language menu (the cookie of Django's set_language)."""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    if chosen in dict(settings.LANGUAGES):
+        return chosen
     return invitation.customer.language or settings.LANGUAGE_CODE
 
 
@@ -151,7 +129,7 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
     invitation = answers.find_by_token(token)
     if invitation is None:
         return not_found(request)
-    with translation.override(page_language(invitation)):
+    with translation.override(page_language(request, invitation)):
         return answer_in_language(request, invitation)
 
 
@@ -166,6 +144,10 @@ def answer_in_language(request: HttpRequest, invitation: Invitation) -> HttpResp
         return thanks(request, invitation, response, can_edit=False)
     scale = invitation.survey.scale
     if request.method == "GET":
+        if response is not None and answers.is_settled(response):
+            # Someone from the team has followed the answer up: show it as
+            # they saw it, and offer no change (nor send the mail's score).
+            return thanks(request, invitation, response, can_edit=False, settled=True)
         answers.note_opened(invitation, now=now)
         score = preselected_score(request, scale)
         initial = {
@@ -174,12 +156,17 @@ def answer_in_language(request: HttpRequest, invitation: Invitation) -> HttpResp
         if response is not None:
             initial["comment"] = response.comment
         form = AnswerForm(initial=initial, scale=scale)
-        # Only a click in the mail, never a reload of an answered page, sends
-        # the automatic POST.
-        auto_submit = score is not None and (
-            response is None or response.score != score
+        # Only the first click in the mail sends the automatic POST: on an
+        # answered link the page shows the recorded answer and a clicked other
+        # score waits for the Submit button, so that an answer never changes
+        # without the customer having seen what it was.
+        return answer_page(
+            request,
+            invitation,
+            form,
+            auto_submit=score is not None and response is None,
+            status_text=answered_status(response, clicked=score),
         )
-        return answer_page(request, invitation, form, auto_submit=auto_submit)
     form = AnswerForm(request.POST, scale=scale)
     wants_json = request.headers.get("Accept", "").startswith("application/json")
     if form.is_valid():
@@ -191,12 +178,50 @@ def answer_in_language(request: HttpRequest, invitation: Invitation) -> HttpResp
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            if wants_json:
-                return JsonResponse({"saved": True, "score": recorded.response.score})
-            return thanks(request, invitation, recorded.response, can_edit=True)
+            return answered(request, invitation, recorded, wants_json=wants_json)
     if wants_json:
         return JsonResponse({"saved": False, "errors": form.errors}, status=400)
     return answer_page(request, invitation, form, auto_submit=False, status=400)
+
+
+def answered(
+    request: HttpRequest,
+    invitation: Invitation,
+    recorded: answers.Recorded,
+    *,
+    wants_json: bool,
+) -> HttpResponse:
+    """The page after a POST: the answer as recorded, which is not the one
+    posted when it is settled."""
+    score = recorded.response.score
+    if recorded.settled:
+        if wants_json:
+            message = str(FOLLOWED_UP)
+            return JsonResponse(
+                {"saved": False, "score": score, "message": message}, status=409
+            )
+        return thanks(
+            request, invitation, recorded.response, can_edit=False, settled=True
+        )
+    if wants_json:
+        return JsonResponse({"saved": True, "score": score})
+    return thanks(request, invitation, recorded.response, can_edit=True)
+
+
+def answered_status(response: SurveyResponse | None, *, clicked: int | None) -> str:
+    """What the answer page says on opening an answered link: that the answer
+    is saved, and which score is recorded (and, after a click in the mail on
+    another score, that Submit changes it)."""
+    if response is None:
+        return ""
+    saved = _("Thank you, your answer is saved. You can change it below.")
+    if clicked is None or clicked == response.score:
+        recorded = _("Your answer: %(score)s.") % {"score": response.score}
+    else:
+        recorded = _(
+            "Your recorded answer is %(recorded)s. Submit to change it to %(chosen)s."
+        ) % {"recorded": response.score, "chosen": clicked}
+    return f"{saved} {recorded}"
 
 
 def answer_page(
@@ -205,19 +230,21 @@ def answer_page(
     form: AnswerForm,
     *,
     auto_submit: bool,
+    status_text: str = "",
     status: int = 200,
 ) -> HttpResponse:
     survey = invitation.survey
     low, high = SCALE_LABELS[survey.kind]
     selected = form["score"].value()
     context = {
-        "question": survey.question_in(page_language(invitation)),
+        "question": survey.question_in(page_language(request, invitation)),
         "form": form,
         "scale": list(survey.scale),
         "selected": str(selected) if selected not in (None, "") else "",
         "low_label": low,
         "high_label": high,
         "auto_submit": auto_submit,
+        "status_text": status_text,
         "kind": survey.kind,
     }
     return page(request, "answer", context, status=status)
@@ -229,11 +256,13 @@ def thanks(
     response: SurveyResponse,
     *,
     can_edit: bool,
+    settled: bool = False,
 ) -> HttpResponse:
     context = {
         "response": response,
         "can_edit": can_edit,
-        "question": invitation.survey.question_in(page_language(invitation)),
+        "followed_up": FOLLOWED_UP if settled else "",
+        "question": invitation.survey.question_in(page_language(request, invitation)),
     }
     return page(request, "thanks", context)
 
@@ -246,7 +275,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     invitation = answers.find_by_token(token)
     if invitation is None:
         return not_found(request)
-    with translation.override(page_language(invitation)):
+    with translation.override(page_language(request, invitation)):
         if request.method == "GET":
             return page(request, "unsubscribe")
         answers.unsubscribe(invitation.customer, now=timezone.now())

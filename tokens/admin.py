@@ -31,6 +31,7 @@ class ApiTokenForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = ApiToken
         fields = ["user", "name", "scope", "expires_at", "requests_per_minute"]
+        help_texts = {"expires_at": _("Leave blank for a key that never expires.")}
 
     # The person asking, set by ApiTokenAdmin.get_form.
     requester: Any = None
@@ -60,6 +61,8 @@ class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_filter = ["scope"]
     list_select_related = ["user"]
     search_fields = ["name", "prefix", "user__username"]
+    # Only superusers choose the user (get_fields), and they may search users.
+    autocomplete_fields = ["user"]
     ordering = ["-id"]
     actions = ["revoke"]
 

@@ -14,7 +14,10 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -36,7 +39,7 @@ STATE_FIELDS = [
 
 class SubscriptionForm(forms.ModelForm):  # type: ignore[type-arg]
     event_types = forms.MultipleChoiceField(
-        label=_("event types"),
+        label=capfirst(_("event types")),
         choices=[(name, name) for name in EVENT_TYPES],
         widget=forms.CheckboxSelectMultiple,
     )
@@ -119,7 +122,10 @@ class SubscriptionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 (
                     reverse("admin:webhooks_delivery_change", args=[delivery.pk]),
                     delivery.event.type,
-                    delivery.event.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                    date_format(
+                        timezone.localtime(delivery.event.created_at),
+                        "DATETIME_FORMAT",
+                    ),
                     delivery.get_status_display(),
                     delivery.attempts,
                     delivery.last_status_code or "—",
@@ -133,12 +139,17 @@ class SubscriptionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return format_html(
             "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>"
             "<th>{}</th></tr>{}</table>",
-            _("event"),
-            _("time"),
-            _("status"),
-            _("attempts"),
-            _("last status code"),
-            _("last error"),
+            *(
+                capfirst(header)
+                for header in [
+                    _("event"),
+                    _("time"),
+                    _("status"),
+                    _("attempts"),
+                    _("last status code"),
+                    _("last error"),
+                ]
+            ),
             rows,
         )
 

@@ -504,7 +504,7 @@ class CaseAdmin(StaffPickerAdmin, ViewOnlyAdmin):
             interaction,
             interaction.get_channel_display(),
             interaction.touchpoint.name if interaction.touchpoint else "—",
-            timezone.localtime(interaction.occurred_at).strftime("%Y-%m-%d %H:%M"),
+            date_format(timezone.localtime(interaction.occurred_at), "DATETIME_FORMAT"),
         )
 
     @admin.display(description=_("recovery survey"))
@@ -518,7 +518,7 @@ class CaseAdmin(StaffPickerAdmin, ViewOnlyAdmin):
             reverse("admin:surveys_invitation_change", args=[invitation.pk]),
             invitation.survey.name,
             invitation.get_status_display(),
-            timezone.localtime(due).strftime("%Y-%m-%d %H:%M") if due else "—",
+            date_format(timezone.localtime(due), "DATETIME_FORMAT") if due else "—",
         )
 
     @admin.display(description=_("recovery answer"))

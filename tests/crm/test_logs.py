@@ -91,9 +91,9 @@ def test_the_celery_worker_and_beat_write_their_logs_redacted():
 
     import crm.celery  # noqa: F401 (connects the receivers)
 
-    for signal in [after_setup_logger, after_setup_task_logger]:
+    for number, signal in enumerate([after_setup_logger, after_setup_task_logger]):
         written = io.StringIO()
-        logger = logging.getLogger(f"test-celery-{signal.name}")
+        logger = logging.getLogger(f"test-celery-{number}")
         logger.handlers = [logging.StreamHandler(written)]
         logger.propagate = False
 

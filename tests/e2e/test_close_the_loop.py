@@ -110,7 +110,7 @@ def answer(page: Page, link: str, comment: str) -> None:
     page.goto(link)
     expect(page.locator("#status")).to_contain_text("your answer is saved")
     page.locator("#id_comment").fill(comment)
-    page.locator("button[type=submit]").click()
+    page.locator("#answer-form button[type=submit]").click()
     expect(page.locator("#thanks")).to_be_visible()
 
 

@@ -89,7 +89,7 @@ def answer_with_keyboard(page, comment: str) -> None:
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.type") == "submit"
-    assert outline_of(page, "button[type=submit]") == FOCUS_RING
+    assert outline_of(page, "#answer-form button[type=submit]") == FOCUS_RING
     page.keyboard.press("Enter")
 
 
@@ -148,7 +148,7 @@ def test_a_chinese_customer_answers_in_chinese(page, live_server, settings):
 
     expect(page.locator("html")).to_have_attribute("lang", "zh-Hans")
     expect(page.locator("legend")).to_have_text(question)
-    expect(page.get_by_role("button")).to_have_text(submit)
+    expect(page.locator("#answer-form").get_by_role("button")).to_have_text(submit)
     expect(page.locator("#score-9")).to_be_checked()
     assert wait_for_response(invitation).score == 9
     expect(page.locator("#status")).to_have_text(saved)

@@ -130,7 +130,7 @@ def test_from_the_hour_each_manager_gets_one_digest_however_often_it_runs(
         f"<weekly-digest-{digest_id}@"
     )
     assert messages["mia-manager@example.com"]["Subject"] == (
-        "Touchloop weekly digest: 2026-11-16 to 2026-11-22"
+        "Touchloop weekly digest: 16 Nov 2026 to 22 Nov 2026"
     )
 
 
@@ -166,7 +166,7 @@ def test_the_rest_of_the_week_sends_nothing_more_and_the_next_week_a_new_one(
         WeeklyDigest.objects.order_by("week_start").values_list("week_start", flat=True)
     ) == [WEEK, WEEK + timedelta(days=7)]
     assert parsed(smtp_server.messages[1])["Subject"] == (
-        "Touchloop weekly digest: 2026-11-23 to 2026-11-29"
+        "Touchloop weekly digest: 23 Nov 2026 to 29 Nov 2026"
     )
 
 
@@ -410,7 +410,7 @@ def test_the_digest_has_the_weeks_scores_pain_point_and_overdue_cases(
     week = "from=2026-11-16&to=2026-11-22"
     latest = overdue[:5]  # the most overdue first
     for expected in [
-        "Your weekly digest of 2026-11-16 to 2026-11-22, with the change from "
+        "Your weekly digest of 16 Nov 2026 to 22 Nov 2026, with the change from "
         "the week before.",
         # 10 and 5 answers: too few for the z-test to say anything.
         "NPS: 40.0 ±49.6 from 10 answers; change +40.0 (too few answers to tell)",
@@ -510,6 +510,7 @@ def test_the_digest_is_in_the_managers_language(manager, smtp_server):
 
     message = parsed(smtp_server.messages[0])
     assert '<html lang="zh-Hans">' in html_of(message)
+    assert "2026年11月16日" in message["Subject"]
     assert "40.0" in text_of(message)
     assert "±49.6" in text_of(message)
 
@@ -584,4 +585,4 @@ def test_the_admin_shows_the_opt_out_and_the_digest_outbox(client, manager):
     assert preferences.status_code == 200
     assert "receives the weekly digest" in preferences.content.decode().lower()
     assert outbox.status_code == 200
-    assert "Nov. 16, 2026" in outbox.content.decode()
+    assert "16 Nov 2026" in outbox.content.decode()

@@ -23,6 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from lib import rates
+from lib.http import client_address
 from surveys.models import SCALE_LABELS, Invitation, SurveyResponse
 from surveys.services import answers
 
@@ -32,16 +33,6 @@ FOLLOWED_UP = _(
     "Someone from our team has already followed up on your answer, "
     "so it can no longer be changed."
 )
-
-
-def client_address(request: HttpRequest) -> str:
-    """Who is asking. Behind the TLS proxy (settings.BEHIND_PROXY) every
-    request comes from the proxy, which appends the client's address to
-    X-Forwarded-For: the last entry is the one a client cannot forge."""
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    if settings.BEHIND_PROXY and forwarded:
-        return forwarded.rsplit(",", 1)[-1].strip()
-    return str(request.META.get("REMOTE_ADDR", ""))
 
 
 def rate_limited(view: View) -> View:

@@ -9,4 +9,9 @@ class CrmConfig(AppConfig):
     verbose_name = "Touchloop"
 
     def ready(self) -> None:
+        from axes.signals import user_locked_out
+
         from crm import checks  # noqa: F401 (registers them)
+        from lib import logins
+
+        user_locked_out.connect(logins.hold_the_lockout)

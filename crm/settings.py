@@ -272,6 +272,11 @@ AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = "lib.logins.cool_off"
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_CLIENT_IP_CALLABLE = "lib.http.client_address"
+AXES_USERNAME_CALLABLE = "lib.logins.username"
+# Attempts are deleted when their own expiry passes, which a new lockout
+# pushes to its end (lib.logins.hold_the_lockout), not when a shorter
+# cool-off computed for someone else's login has passed.
+AXES_USE_ATTEMPT_EXPIRATION = True
 AXES_RESET_ON_SUCCESS = True
 # Tries during a lockout are refused without being counted: the lockout ends
 # when it said it would, and one logged failure is one lockout (lib/logins.py).

@@ -177,3 +177,40 @@ def test_failures_are_kept_in_the_database_for_every_web_process(sam):
     assert attempt.attempt_time <= timezone.now()
     # The wrong password itself is never stored.
     assert "wrong" not in attempt.post_data
+
+
+def test_someone_elses_login_does_not_cut_a_doubled_lockout_short(sam, clock):
+    UserFactory.create(username="mia", password=PASSWORD, is_staff=True)
+    fail(5)
+    clock.shift(timedelta(minutes=16))
+    fail(5)  # the second lockout: 30 minutes
+
+    clock.shift(timedelta(minutes=16))
+    # django-axes cleans attempts up on every login, anyone's.
+    log_in("wrong", username="mia", address="198.51.100.9")
+    log_in(PASSWORD, username="mia", address="198.51.100.9")
+
+    assert log_in(PASSWORD).status_code == 429
+    clock.shift(timedelta(minutes=15))
+    assert log_in(PASSWORD).status_code == 302
+
+
+@pytest.mark.parametrize("spelling", ["sam ", " sam", "ｓａｍ"])
+def test_a_username_counts_as_the_form_cleans_it(sam, clock, spelling):
+    fail(5, username=spelling)
+    assert log_in(PASSWORD).status_code == 429
+    clock.shift(timedelta(minutes=16))
+    fail(5, username="sam")
+
+    # The second lockout of the same username: twice as long.
+    assert int(log_in(PASSWORD, username=spelling)["Retry-After"]) == 30 * 60
+
+
+def test_the_lockouts_of_a_long_flood_stop_growing_at_a_day(settings):
+    from lib.logins import lockout_length
+
+    settings.LOGIN_LOCKOUT_MINUTES = 15
+
+    assert lockout_length(1) == timedelta(minutes=15)
+    assert lockout_length(3) == timedelta(hours=1)
+    assert lockout_length(60) == timedelta(days=1)

@@ -35,11 +35,14 @@ def open_case(owner) -> Case:
 
 
 @pytest.mark.parametrize(
-    ("language", "close_the_case"),
-    [("en", "Close the case"), ("zh-hans", "关闭跟进工单")],
+    ("language", "close_the_case", "back_to_the_list"),
+    [
+        ("en", "Close the case", "Back to the list"),
+        ("zh-hans", "关闭跟进工单", "返回列表"),
+    ],
 )
 def test_leaving_the_page_and_closing_the_case_are_named_apart(
-    page, live_server, language, close_the_case
+    page, live_server, language, close_the_case, back_to_the_list
 ):
     owner = UserFactory.create(username="oona", groups=["Support"])
     StaffPreference.objects.create(user=owner, language=language)
@@ -50,7 +53,7 @@ def test_leaving_the_page_and_closing_the_case_are_named_apart(
 
     leave = page.locator(".submit-row a.closelink")
     close = page.locator("#action-close input[type=submit]")
-    expect(leave).to_have_text("Back to the list")
+    expect(leave).to_have_text(back_to_the_list)
     expect(close).to_have_value(close_the_case)
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(

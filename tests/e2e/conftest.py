@@ -149,6 +149,19 @@ def page(browser):
     assert violations == [], "Content-Security-Policy violations"
 
 
+# The password of every user tests/factories.py makes.
+PASSWORD = "correct horse battery staple"
+
+
+def log_in(page, live_server, username: str) -> None:
+    """Through the admin's login form, as a person does."""
+    page.goto(f"{live_server.url}/admin/login/")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("input[type=submit]").click()
+    page.wait_for_url(f"{live_server.url}/admin/")
+
+
 def watch_csp(context) -> list[str]:
     """The CSP violations of every page and frame of `context`, reported by
     the browser's event and by its console (which also reports those of

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from customers.models import Interaction
+from tests.e2e.conftest import log_in
 from tests.factories import CustomerFactory, TouchpointFactory, UserFactory
 
 # serialized_rollback: the flush after the test must not take the roles and
@@ -14,16 +15,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-PASSWORD = "correct horse battery staple"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
-
-
-def log_in(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/admin/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/admin/")
 
 
 def test_support_finds_a_customer_and_logs_a_call(page, live_server):

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from feedback.models import Case, CaseEvent, StaffPreference
+from tests.e2e.conftest import log_in
 from tests.factories import CaseEventFactory, CaseFactory, UserFactory
 
 pytestmark = [
@@ -16,16 +17,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-PASSWORD = "correct horse battery staple"
 SHOTS = Path("/tmp/shots")  # noqa: S108 (files for people to look at)
-
-
-def log_in(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/admin/login/")
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill(PASSWORD)
-    page.locator("input[type=submit]").click()
-    page.wait_for_url(f"{live_server.url}/admin/")
 
 
 def open_case(owner) -> Case:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from feedback import tasks
 from feedback.models import Case, CaseEvent, RootCause
+from tests.e2e.conftest import log_in
 from tests.factories import (
     CaseEventFactory,
     CaseFactory,
@@ -26,16 +27,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-PASSWORD = "correct horse battery staple"
 SCREENSHOT = Path("/tmp/case_page.png")  # noqa: S108 (a file for people to look at)
-
-
-def log_in(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/admin/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/admin/")
 
 
 def support_member(username: str, **fields: str) -> User:

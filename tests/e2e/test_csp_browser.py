@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from feedback.models import Case
-from tests.e2e.conftest import watch_csp
+from tests.e2e.conftest import log_in, watch_csp
 from tests.factories import (
     CaseFactory,
     CustomerFactory,
@@ -20,16 +20,10 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-PASSWORD = "correct horse battery staple"
 
-
-def log_in(page, live_server) -> None:
+def log_in_as_a_manager(page, live_server) -> None:
     UserFactory.create(username="mia.manager", groups=["Manager"])
-    page.goto(f"{live_server.url}/admin/login/")
-    page.get_by_label("Username").fill("mia.manager")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/admin/")
+    log_in(page, live_server, "mia.manager")
 
 
 def some_feedback() -> Case:
@@ -47,7 +41,7 @@ def test_the_staff_pages_load_without_a_violation(page, live_server):
     case = some_feedback()
     customer = case.customer
     survey = InvitationFactory.create().survey
-    log_in(page, live_server)
+    log_in_as_a_manager(page, live_server)
     pages = [
         "/admin/",
         "/admin/customers/customer/",
@@ -79,7 +73,7 @@ def test_the_staff_pages_load_without_a_violation(page, live_server):
 
 def test_the_dashboard_filters_work_under_the_policy(page, live_server):
     some_feedback()
-    log_in(page, live_server)
+    log_in_as_a_manager(page, live_server)
     page.goto(f"{live_server.url}/dashboard/")
 
     filters = page.locator("form.dashboard-filters")

@@ -15,6 +15,7 @@ from feedback.metrics.periods import period_start
 from feedback.models import Case
 from surveys.models import Invitation, Kind, Survey, SurveyResponse
 from surveys.services import rollup
+from tests.e2e.conftest import log_in
 from tests.factories import (
     CaseFactory,
     CustomerFactory,
@@ -33,7 +34,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-PASSWORD = "correct horse battery staple"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 # A copy where a person looks first.
 LOOK_HERE = Path("/tmp")  # noqa: S108 (files for people to look at)
@@ -159,13 +159,9 @@ def unanswered_invitations(
             )
 
 
-def log_in(page, live_server) -> None:
+def log_in_as_a_manager(page, live_server) -> None:
     UserFactory.create(username="mia.manager", groups=["Manager"])
-    page.goto(f"{live_server.url}/admin/login/")
-    page.get_by_label("Username").fill("mia.manager")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/admin/")
+    log_in(page, live_server, "mia.manager")
 
 
 def save_screenshot(page, name: str) -> Path:
@@ -181,7 +177,7 @@ def test_a_manager_reads_the_charts_and_opens_the_answers_of_a_week(
     page, live_server, browser
 ):
     made_up_answers(240)
-    log_in(page, live_server)
+    log_in_as_a_manager(page, live_server)
     page.get_by_role("link", name="Manager dashboard").click()
     page.wait_for_url(f"{live_server.url}/dashboard/")
 

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from feedback.models import StaffPreference
 from surveys import tokens
+from tests.e2e.conftest import log_in
 from tests.factories import InvitationFactory, UserFactory
 
 pytestmark = [
@@ -20,7 +21,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-PASSWORD = "correct horse battery staple"
 SHOTS = Path("/tmp/shots")  # noqa: S108 (files for people to look at)
 
 
@@ -30,14 +30,6 @@ def fresh_rate_limit():
     cache.clear()
     yield
     cache.clear()
-
-
-def log_in(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/admin/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/admin/")
 
 
 def switch_language(page, name: str) -> None:

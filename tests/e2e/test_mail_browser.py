@@ -10,6 +10,7 @@ import pytest
 from django.core.mail import EmailMessage
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import log_in
 from tests.factories import SurveyFactory, UserFactory
 
 pytestmark = [
@@ -17,19 +18,14 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-PASSWORD = "correct horse battery staple"
 SCREENSHOTS = Path(tempfile.gettempdir()) / "shots"
 # The width mail clients give a message's body (Gmail, Outlook: ~600–700 px).
 MAIL_WIDTH = range(600, 701)
 
 
-def log_in(page, live_server) -> None:
+def log_in_as_a_manager(page, live_server) -> None:
     UserFactory.create(username="mia.manager", groups=["Manager"])
-    page.goto(f"{live_server.url}/admin/login/")
-    page.get_by_label("Username").fill("mia.manager")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/admin/")
+    log_in(page, live_server, "mia.manager")
 
 
 def frame_measures(page) -> dict[str, float]:
@@ -58,7 +54,7 @@ def assert_text_part_wraps(page) -> None:
 def test_the_preview_shows_the_html_mail_in_both_languages(page, live_server, width):
     page.set_viewport_size({"width": width, "height": 900})
     survey = SurveyFactory.create(name="After support", kind="csat")
-    log_in(page, live_server)
+    log_in_as_a_manager(page, live_server)
 
     page.goto(f"{live_server.url}/admin/surveys/survey/{survey.pk}/change/")
     page.get_by_role("link", name="English").click()
@@ -97,7 +93,7 @@ def test_a_manager_downloads_a_mail_from_the_admin_home(
     settings.EMAIL_FILE_PATH = tmp_path
     EmailMessage("Your survey 王芳", "Hello", to=["wang.fang@example.cn"]).send()
     [written] = tmp_path.iterdir()
-    log_in(page, live_server)
+    log_in_as_a_manager(page, live_server)
 
     page.get_by_role("link", name="Recent mail").click()
     row = page.locator("#mail-files tbody tr")

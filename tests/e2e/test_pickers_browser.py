@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from customers.models import Interaction
+from tests.e2e.conftest import log_in
 from tests.factories import CompanyFactory, CustomerFactory, UserFactory
 
 UNAMBIGUOUS = datetime(2026, 12, 7, 14, 0, tzinfo=UTC)
@@ -19,16 +20,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-PASSWORD = "correct horse battery staple"
 SHOTS = Path("/tmp/shots")  # noqa: S108 (files for people to look at)
-
-
-def log_in(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/admin/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/admin/")
 
 
 def pick(page, field: str, typed: str, choice: str) -> None:

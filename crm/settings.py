@@ -113,6 +113,8 @@ INSTALLED_APPS = [
     "customers",
     "surveys",
     "feedback",
+    "text",
+    "pilots",
     "idempotency",
     "imports",
     "webhooks",

@@ -4,6 +4,8 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Channel, Customer, Interaction
@@ -76,7 +78,7 @@ class Holiday(models.Model):
         ordering = ["date"]
 
     def __str__(self) -> str:
-        return f"{self.date:%Y-%m-%d} {self.name}".strip()
+        return f"{date_format(self.date)} {self.name}".strip()
 
 
 class CaseQuerySet(models.QuerySet["Case"]):
@@ -307,7 +309,8 @@ class CaseEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"
+        at = date_format(localtime(self.created_at), "SHORT_DATETIME_FORMAT")
+        return f"{self.get_kind_display()} ({at})"
 
 
 class Alert(models.Model):
@@ -437,4 +440,4 @@ class WeeklyDigest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} — {self.week_start:%Y-%m-%d}"
+        return f"{self.user} — {date_format(self.week_start)}"

@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.formats import date_format, time_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 # The events a subscription may ask for, in the order the admin lists them.
@@ -267,4 +269,5 @@ class DeliveryAttempt(models.Model):
         ordering = ["id"]
 
     def __str__(self) -> str:
-        return f"{self.attempted_at:%Y-%m-%d %H:%M:%S} {self.status_code or '—'}"
+        at = localtime(self.attempted_at)
+        return f"{date_format(at)} {time_format(at, 'H:i:s')} {self.status_code or '—'}"

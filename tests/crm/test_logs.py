@@ -48,9 +48,11 @@ def output_of(handler_name: str, logger: logging.Logger) -> Iterator[io.StringIO
     [handler] = [each for each in logger.handlers if each.name == handler_name]
     assert isinstance(handler, logging.StreamHandler)
     stream = io.StringIO()
-    previous = handler.setStream(stream)
+    # Not setStream, which flushes the stream it replaces: when the suite
+    # runs in another order, that may be a capture pytest has closed.
+    previous, handler.stream = handler.stream, stream
     yield stream
-    handler.setStream(previous)
+    handler.stream = previous
 
 
 @pytest.fixture

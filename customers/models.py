@@ -59,8 +59,12 @@ def default_timezone() -> str:
 
 class Company(models.Model):
     name = models.CharField(_("name"), max_length=200, validators=[single_line])
-    domain = models.CharField(_("domain"), max_length=253, blank=True)
-    segment = models.CharField(_("segment"), max_length=50, blank=True)
+    domain = models.CharField(
+        _("domain"), max_length=253, blank=True, validators=[single_line]
+    )
+    segment = models.CharField(
+        _("segment"), max_length=50, blank=True, validators=[single_line]
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner"),
@@ -70,7 +74,9 @@ class Company(models.Model):
         on_delete=models.SET_NULL,
         related_name="owned_companies",
     )
-    external_id = models.CharField(_("external id"), max_length=100, blank=True)
+    external_id = models.CharField(
+        _("external id"), max_length=100, blank=True, validators=[single_line]
+    )
     created_at = models.DateTimeField(_("created at"), default=now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -108,7 +114,9 @@ class Customer(models.Model):
     name = models.CharField(_("name"), max_length=200, validators=[single_line])
     # Blank when the customer has no address; unique ignoring case otherwise.
     email = models.EmailField(_("email"), blank=True)
-    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    phone = models.CharField(
+        _("phone"), max_length=50, blank=True, validators=[single_line]
+    )
     company = models.ForeignKey(
         Company,
         verbose_name=_("company"),
@@ -117,7 +125,9 @@ class Customer(models.Model):
         on_delete=models.SET_NULL,
         related_name="customers",
     )
-    segment = models.CharField(_("segment"), max_length=50, blank=True)
+    segment = models.CharField(
+        _("segment"), max_length=50, blank=True, validators=[single_line]
+    )
     stage = models.CharField(
         _("journey stage"), max_length=20, choices=Stage.choices, blank=True
     )
@@ -139,7 +149,9 @@ class Customer(models.Model):
         on_delete=models.SET_NULL,
         related_name="owned_customers",
     )
-    external_id = models.CharField(_("external id"), max_length=100, blank=True)
+    external_id = models.CharField(
+        _("external id"), max_length=100, blank=True, validators=[single_line]
+    )
     tags = models.JSONField(_("tags"), default=list, blank=True)
     email_opted_out_at = models.DateTimeField(
         _("email opted out at"), null=True, blank=True

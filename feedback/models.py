@@ -9,13 +9,16 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Channel, Customer, Interaction
+from lib.validation import single_line
 from surveys.models import Invitation, Kind, SurveyResponse
 
 
 class RootCause(models.Model):
     """The editable taxonomy of why customers are unhappy."""
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = models.CharField(
+        _("name"), max_length=100, unique=True, validators=[single_line]
+    )
     description = models.TextField(_("description"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
@@ -70,7 +73,9 @@ class Holiday(models.Model):
     """A day the business-hours deadline clock does not count."""
 
     date = models.DateField(_("date"), unique=True)
-    name = models.CharField(_("name"), max_length=100, blank=True)
+    name = models.CharField(
+        _("name"), max_length=100, blank=True, validators=[single_line]
+    )
 
     class Meta:
         verbose_name = _("holiday")

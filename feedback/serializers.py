@@ -22,6 +22,7 @@ from lib.api import (
     Serializer,
     UtcDateTimeField,
 )
+from lib.validation import single_line
 from surveys.models import SurveyResponse
 
 MAX_TEXT_LENGTH = 10_000
@@ -186,15 +187,19 @@ class RootCauseSerializer(ModelSerializer[RootCause]):
     class Meta:
         model = RootCause
         fields = ["id", "name", "description", "is_active", "position"]
+        # Listing the name's validators replaces the model's: single_line
+        # too, or a line break would pass (the viewset saves without
+        # full_clean).
         extra_kwargs = {
             "name": {
                 "validators": [
+                    single_line,
                     UniqueValidator(
                         queryset=RootCause.objects.all(),
                         message=gettext_lazy(
                             "A root cause with this name already exists."
                         ),
-                    )
+                    ),
                 ]
             },
         }

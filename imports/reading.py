@@ -16,9 +16,12 @@ from django.utils.translation import gettext as _
 
 BOM = b"\xef\xbb\xbf"
 DELIMITERS = (",", ";")
-# A header line longer than this is no spreadsheet's: refused before it is
-# parsed (the column-mapping page would grow with it).
+# A header longer than this is no spreadsheet's: refused while it is parsed,
+# whether on one line or over many (a quoted name may hold line breaks), since
+# the column-mapping page grows with it.
 MAX_HEADER_BYTES = 64 * 1024
+# A column's name is a label on the mapping page and in every row error.
+MAX_COLUMN_NAME_LENGTH = 200
 
 
 class UnreadableFileError(Exception):
@@ -88,8 +91,10 @@ class CsvFile:
                 % {"kilobytes": MAX_HEADER_BYTES // 1024}
             )
         self.delimiter = sniff_delimiter(first)
+        self.is_reading_header = True
         self.reader = csv.reader(self.chained(first), delimiter=self.delimiter)
         header = self.next_row()
+        self.is_reading_header = False
         self.header = [name.strip() for name in header or []]
         most = settings.IMPORT_MAX_COLUMNS
         if len(self.header) > most:
@@ -103,13 +108,45 @@ class CsvFile:
             )
         if "\0" in "".join(self.header):
             raise UnreadableFileError(_("Line 1 contains a NUL byte."))
+        self.check_name_lengths()
         names = [name for name in self.header if name]
         if len(set(names)) != len(names):
             raise UnreadableFileError(_("Line 1 names a column twice."))
 
     def chained(self, first: str) -> Iterator[str]:
+        """The lines for the reader. Those the header runs on to are counted
+        as they come, so that a header too long is refused before the next
+        line is even read."""
         yield first
-        yield from self.lines
+        size = len(first.encode())
+        for number, line in enumerate(self.lines, start=2):
+            if self.is_reading_header:
+                size += len(line.encode())
+                if size > MAX_HEADER_BYTES:
+                    raise UnreadableFileError(
+                        _(
+                            "The header goes on to line %(line)d and is longer "
+                            "than %(kilobytes)d KB: it must name the columns, one "
+                            "cell each. Is a quote left open?"
+                        )
+                        % {"line": number, "kilobytes": MAX_HEADER_BYTES // 1024}
+                    )
+            yield line
+
+    def check_name_lengths(self) -> None:
+        for number, name in enumerate(self.header, start=1):
+            if len(name) > MAX_COLUMN_NAME_LENGTH:
+                raise UnreadableFileError(
+                    _(
+                        "The name of column %(number)d has %(length)d characters; "
+                        "a column's name may have at most %(most)d."
+                    )
+                    % {
+                        "number": number,
+                        "length": len(name),
+                        "most": MAX_COLUMN_NAME_LENGTH,
+                    }
+                )
 
     def next_row(self) -> list[str] | None:
         try:

@@ -6,6 +6,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from lib.validation import single_line
+
 NAME_MAX_LENGTH = 100
 
 
@@ -24,7 +26,9 @@ class ApiToken(models.Model):
         on_delete=models.CASCADE,
         related_name="api_tokens",
     )
-    name = models.CharField(_("name"), max_length=NAME_MAX_LENGTH)
+    name = models.CharField(
+        _("name"), max_length=NAME_MAX_LENGTH, validators=[single_line]
+    )
     prefix = models.CharField(_("prefix"), max_length=8)
     key_hash = models.CharField(_("key hash"), max_length=64, unique=True)
     scope = models.CharField(

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from lib.validation import single_line
 from tokens.models import ApiToken
 
 KEY_PREFIX = "tl_"
@@ -99,6 +100,7 @@ def create_token(
     """The new token and its key: the only time the key is known. `by`: who
     asks (see check_rate); None for an operator's command."""
     check_rate(requests_per_minute, by=by)
+    single_line(name)
     key = new_key()
     token = ApiToken.objects.create(
         user=user,

@@ -524,6 +524,8 @@ HOOKS: dict[str, list[str]] = {
         # First, so that response.created comes before the case it opens.
         "webhooks.services.on_response_recorded",
         "feedback.services.cases.on_response_recorded",
+        # surveys → text: read the comment once the answer commits.
+        "text.services.on_response_recorded",
     ],
     # Webhook events (webhooks/services.py), written in the change's transaction.
     "interaction_created": ["webhooks.services.on_interaction_created"],

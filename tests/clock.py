@@ -30,6 +30,7 @@ real time, and so must the test that talks to them.
 
 import os
 import random
+import time
 from collections.abc import Iterator, Mapping, MutableMapping
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -202,4 +203,8 @@ def real_clock() -> Iterator[datetime]:
     # A timestamp, not a datetime: the process keeps the drawn zone.
     real_now = time_machine.escape_hatch.time.time()
     with time_machine.travel(real_now, tick=True):
+        # time-machine starts the tick at the first reading, not at the
+        # travel: read now, or the test's clock falls behind its processes'
+        # by however long they took to start.
+        time.time()
         yield datetime.fromtimestamp(real_now, tz=UTC)

@@ -38,6 +38,10 @@ def test_support_logs_interactions_views_surveys_and_opens_cases():
         "webhooks.change_subscription",
         "webhooks.delete_subscription",
         "webhooks.view_delivery",
+        # The readings of comments, which they may correct; the themes.
+        "text.view_theme",
+        "text.view_commentanalysis",
+        "text.change_commentanalysis",
     }
 
 
@@ -85,4 +89,17 @@ def test_manager_may_do_everything_in_the_three_apps():
         "axes.view_accesslog",
     }
 
-    assert codenames("Manager") == expected | webhooks | tokens | lockouts | send_now
+    # Managers edit the theme dictionary and correct comments' readings.
+    text = {
+        "text.view_theme",
+        "text.add_theme",
+        "text.change_theme",
+        "text.delete_theme",
+        "text.view_commentanalysis",
+        "text.change_commentanalysis",
+    }
+
+    assert (
+        codenames("Manager")
+        == expected | webhooks | tokens | lockouts | send_now | text
+    )

@@ -1,0 +1,178 @@
+"""What the analysis of customers' comments keeps: the theme dictionary
+managers edit, and per comment its language, sentiment, themes and the spans
+that triggered them, with the corrections staff make."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from lib.validation import single_line
+from text.analysis import types
+
+
+class Theme(models.Model):
+    """One theme of the dictionary. Its key is stored with every tagged
+    comment; names and keywords may change (the comments are then tagged
+    again in the background)."""
+
+    key = models.SlugField(_("key"), max_length=50, unique=True)
+    name_en = models.CharField(
+        _("name in English"), max_length=100, validators=[single_line]
+    )
+    name_zh = models.CharField(
+        _("name in Chinese"), max_length=100, blank=True, validators=[single_line]
+    )
+    keywords_en = models.TextField(
+        _("English keywords"),
+        blank=True,
+        help_text=_("One per line; 'delay' also finds 'delayed'."),
+    )
+    keywords_zh = models.TextField(
+        _("Chinese keywords"),
+        blank=True,
+        help_text=_("One per line, found anywhere in a comment."),
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["name_en"]
+        verbose_name = _("theme")
+        verbose_name_plural = _("themes")
+
+    def __str__(self) -> str:
+        return self.name_en
+
+    def spec(self) -> types.ThemeSpec:
+        return types.ThemeSpec(
+            key=self.key,
+            keywords={
+                types.ENGLISH: keyword_lines(self.keywords_en),
+                types.CHINESE: keyword_lines(self.keywords_zh),
+            },
+            parent=self.parent.key if self.parent_id and self.parent else None,
+        )
+
+
+def keyword_lines(text: str) -> tuple[str, ...]:
+    return tuple(line.strip() for line in text.splitlines() if line.strip())
+
+
+class Language(models.TextChoices):
+    ENGLISH = types.ENGLISH, _("English")
+    CHINESE = types.CHINESE, _("Chinese")
+    UNKNOWN = types.UNKNOWN, _("unknown")
+
+
+class Label(models.TextChoices):
+    NEGATIVE = types.NEGATIVE, _("negative")
+    NEUTRAL = types.NEUTRAL, _("neutral")
+    POSITIVE = types.POSITIVE, _("positive")
+    MIXED = types.MIXED, _("mixed")
+
+
+class CommentAnalysis(models.Model):
+    """The reading of one answer's comment. `comment_digest` and
+    `dictionary_digest` say what was read with what: a retry of the same
+    comment under the same dictionary changes nothing."""
+
+    response = models.OneToOneField(
+        "surveys.SurveyResponse",
+        verbose_name=_("answer"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="analysis",
+    )
+    comment_digest = models.CharField(max_length=64)
+    dictionary_digest = models.CharField(max_length=64)
+    language = models.CharField(_("language"), max_length=10, choices=Language.choices)
+    score = models.FloatField(_("sentiment score"))
+    label = models.CharField(_("sentiment"), max_length=10, choices=Label.choices)
+    # [[start, end, weight], …]: characters of the comment and their signed
+    # weight, for highlighting.
+    spans = models.JSONField(_("sentiment words"), default=list, blank=True)
+    keywords = models.JSONField(_("keywords"), default=list, blank=True)
+    # The comment says the opposite of the score (a 10 with an angry
+    # comment): a person should read it; the score is never changed.
+    needs_review = models.BooleanField(_("needs review"), default=False)
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    # A staff member's reading, which re-analysis never overwrites.
+    corrected_label = models.CharField(
+        _("corrected sentiment"), max_length=10, choices=Label.choices, blank=True
+    )
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("corrected by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    corrected_at = models.DateTimeField(_("corrected at"), null=True, blank=True)
+    analysed_at = models.DateTimeField(_("analysed at"))
+
+    class Meta:
+        verbose_name = _("comment analysis")
+        verbose_name_plural = _("comment analyses")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(score__gte=-1) & models.Q(score__lte=1),
+                name="comment_score_in_range",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["response"],
+                condition=models.Q(needs_review=True, reviewed_at__isnull=True),
+                name="comment_review_queue",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.response_id}: {self.get_label_display()}"
+
+    @property
+    def sentiment(self) -> str:
+        """The label to count: a staff member's correction, else the
+        analyser's."""
+        return self.corrected_label or self.label
+
+
+class CommentTheme(models.Model):
+    """A theme a comment mentions. Staff may add a theme or take one away;
+    their rows (source staff) are kept through every re-tagging, and a theme
+    they took away stays away (is_present False)."""
+
+    class Source(models.TextChoices):
+        ANALYSIS = "analysis", _("analysis")
+        STAFF = "staff", _("staff")
+
+    analysis = models.ForeignKey(
+        CommentAnalysis, on_delete=models.CASCADE, related_name="themes"
+    )
+    theme = models.ForeignKey(Theme, on_delete=models.CASCADE, related_name="+")
+    spans = models.JSONField(default=list, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    is_present = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = _("comment theme")
+        verbose_name_plural = _("comment themes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["analysis", "theme"], name="one_row_per_comment_theme"
+            ),
+        ]
+        indexes = [models.Index(fields=["theme", "analysis"])]
+
+    def __str__(self) -> str:
+        return f"{self.analysis_id}: {self.theme_id}"

@@ -1,0 +1,27 @@
+"""Celery tasks of the text app: thin, taking ids, each calling one service,
+each safe to run twice. Each imports its service inside its body (the
+service imports this module to queue work)."""
+
+from celery import shared_task
+
+
+# A failed analysis is retried with backoff and logged; the answer it reads
+# was committed before and is never touched by the failure.
+@shared_task(
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=5,
+)
+def enrich_comment_task(response_id: int) -> str:
+    from text import services
+
+    analysis = services.enrich_comment(response_id)
+    return analysis.label if analysis else "no comment"
+
+
+@shared_task
+def retag_comments_task() -> int:
+    from text import services
+
+    return services.retag_all()

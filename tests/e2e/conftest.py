@@ -149,6 +149,11 @@ def page(browser):
     assert violations == [], "Content-Security-Policy violations"
 
 
+# Where the browser tests leave screenshots for people to look at (a folder
+# git ignores).
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
+
+
 # The password of every user tests/factories.py makes.
 PASSWORD = "correct horse battery staple"
 

@@ -1,11 +1,9 @@
 """The support desk in a real browser: find a customer, log a call in seconds."""
 
-from pathlib import Path
-
 import pytest
 
 from customers.models import Interaction
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import SCREENSHOTS, log_in
 from tests.factories import CustomerFactory, TouchpointFactory, UserFactory
 
 # serialized_rollback: the flush after the test must not take the roles and
@@ -14,8 +12,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
 
 
 def test_support_finds_a_customer_and_logs_a_call(page, live_server):

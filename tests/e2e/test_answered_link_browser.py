@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from surveys import tokens
 from surveys.models import Invitation, SurveyResponse
 from surveys.services import answers
+from tests.e2e.conftest import SCREENSHOTS
 from tests.factories import CustomerFactory, InvitationFactory
 
 pytestmark = [
@@ -45,6 +46,10 @@ def test_reopening_an_answered_link_shows_the_saved_answer(page, live_server):
     expect(page.locator("#status")).to_have_text(f"{SAVED} Your answer: 7.")
     expect(page.locator("#score-7")).to_be_checked()
     expect(page.locator("#id_comment")).to_have_value("Slow but kind")
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(
+        path=str(SCREENSHOTS / "answer-page-answered-link.png"), full_page=True
+    )
 
 
 def test_a_mail_click_on_another_score_waits_for_submit(page, live_server):

@@ -3,21 +3,17 @@ link that leaves the case page and the button that closes the case have
 different names in both languages, and a case goes to a new owner picked by
 typing a name."""
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
 from feedback.models import Case, CaseEvent, StaffPreference
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import SCREENSHOTS, log_in
 from tests.factories import CaseEventFactory, CaseFactory, UserFactory
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-SHOTS = Path("/tmp/shots")  # noqa: S108 (files for people to look at)
 
 
 def open_case(owner) -> Case:
@@ -47,9 +43,9 @@ def test_leaving_the_page_and_closing_the_case_are_named_apart(
     close = page.locator("#action-close input[type=submit]")
     expect(leave).to_have_text(back_to_the_list)
     expect(close).to_have_value(close_the_case)
-    SHOTS.mkdir(exist_ok=True)
+    SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(
-        path=str(SHOTS / f"case-page-buttons-{language}.png"), full_page=True
+        path=str(SCREENSHOTS / f"case-page-buttons-{language}.png"), full_page=True
     )
     leave.click()
     page.wait_for_url(f"{live_server.url}/admin/feedback/case/")
@@ -67,8 +63,10 @@ def test_a_case_goes_to_a_new_owner_picked_by_typing(page, live_server):
     page.locator("#id_reassign-owner + .select2").click()
     page.locator(".select2-search__field").fill("wang")
     page.locator(".select2-results__option", has_text="wang.fang").click()
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / "case-page-reassign-picker.png"), full_page=True)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(
+        path=str(SCREENSHOTS / "case-page-reassign-picker.png"), full_page=True
+    )
     page.locator("#action-reassign input[type=submit]").click()
 
     expect(page.locator(".messagelist")).to_contain_text("The case was reassigned.")

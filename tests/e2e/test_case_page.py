@@ -2,7 +2,6 @@
 case, a recorded contact, and the case closed with its root cause."""
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
@@ -10,7 +9,7 @@ from django.utils import timezone
 
 from feedback import tasks
 from feedback.models import Case, CaseEvent, RootCause
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import SCREENSHOTS, log_in
 from tests.factories import (
     CaseEventFactory,
     CaseFactory,
@@ -26,8 +25,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-SCREENSHOT = Path("/tmp/case_page.png")  # noqa: S108 (a file for people to look at)
 
 
 def support_member(username: str, **fields: str) -> User:
@@ -64,7 +61,7 @@ def test_an_owner_records_a_contact_and_closes_the_case(page, live_server, monke
         case=case, kind=CaseEvent.Kind.OPENED, created_at=case.created_at
     )
     log_in(page, live_server, "li.na")
-    page.screenshot(path=str(SCREENSHOT.with_name("case_home.png")), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "case_home.png"), full_page=True)
 
     page.locator("#open-cases").get_by_role("link", name="Wang Fang").click()
     page.wait_for_url(f"{live_server.url}/admin/feedback/case/{case.pk}/change/")
@@ -72,13 +69,13 @@ def test_an_owner_records_a_contact_and_closes_the_case(page, live_server, monke
     page.locator("#id_contact-note").fill("Apologised and refunded by email.")
     page.get_by_role("button", name="Record contact").click()
     page.get_by_text("The contact was recorded.").wait_for()
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "case_page.png"), full_page=True)
 
     page.locator("#id_close-root_cause").select_option(label="Billing")
     page.locator("#id_close-resolution").fill("Refunded the second charge.")
     page.get_by_role("button", name="Close the case").click()
     page.get_by_text("The case was closed.").wait_for()
-    page.screenshot(path=str(SCREENSHOT.with_name("case_closed.png")), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "case_closed.png"), full_page=True)
 
     case.refresh_from_db()
     assert case.status == Case.Status.CLOSED

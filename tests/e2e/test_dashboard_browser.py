@@ -15,7 +15,7 @@ from feedback.metrics.periods import period_start
 from feedback.models import Case
 from surveys.models import Invitation, Kind, Survey, SurveyResponse
 from surveys.services import rollup
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import SCREENSHOTS, log_in
 from tests.factories import (
     CaseFactory,
     CustomerFactory,
@@ -34,7 +34,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 # A copy where a person looks first.
 LOOK_HERE = Path("/tmp")  # noqa: S108 (files for people to look at)
 
@@ -165,7 +164,7 @@ def log_in_as_a_manager(page, live_server) -> None:
 
 
 def save_screenshot(page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    SCREENSHOTS.mkdir(exist_ok=True)
     path = SCREENSHOTS / name
     page.screenshot(path=str(path), full_page=True)
     shutil.copyfile(path, LOOK_HERE / name)

@@ -1,10 +1,9 @@
 """The dashboard's filter menus in a real browser: each is wide enough for its
 longest choice ("Customer satisfaction (1–5)" was cut off)."""
 
-from pathlib import Path
-
 import pytest
 
+from tests.e2e.conftest import SCREENSHOTS
 from tests.factories import UserFactory
 
 pytestmark = [
@@ -13,7 +12,6 @@ pytestmark = [
 ]
 
 PASSWORD = "correct horse battery staple"
-SHOTS = Path("/tmp/shots")  # noqa: S108 (files for people to look at)
 
 # The width each menu of the filter form has, and the width the browser gives
 # a copy of it that nothing constrains: enough for its longest choice.
@@ -51,9 +49,9 @@ def test_every_filter_menu_shows_its_longest_choice_whole(
 
     widths = page.evaluate(MENU_WIDTHS)
 
-    SHOTS.mkdir(exist_ok=True)
+    SCREENSHOTS.mkdir(exist_ok=True)
     page.locator("form.dashboard-filters").screenshot(
-        path=str(SHOTS / f"dashboard-filters-{code}.png")
+        path=str(SCREENSHOTS / f"dashboard-filters-{code}.png")
     )
     assert page.locator("html").get_attribute("lang", timeout=1000).startswith(code)
     assert "kind" in [name for name, _width, _needed in widths]

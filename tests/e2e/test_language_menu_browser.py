@@ -4,8 +4,6 @@ and finds it so on another browser; a customer reads a Chinese survey page in
 English; and every page names the site's icon, which the site has (without
 one, a browser asks for /favicon.ico: a 404 on every page)."""
 
-from pathlib import Path
-
 import pytest
 from django.core.cache import cache
 from django.utils import translation
@@ -13,15 +11,13 @@ from playwright.sync_api import expect
 
 from feedback.models import StaffPreference
 from surveys import tokens
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import SCREENSHOTS, log_in
 from tests.factories import InvitationFactory, UserFactory
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-SHOTS = Path("/tmp/shots")  # noqa: S108 (files for people to look at)
 
 
 @pytest.fixture(autouse=True)
@@ -45,8 +41,8 @@ def note_missing(response, missing: list[str]) -> None:
 
 
 def screenshot(page, name: str) -> None:
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / name), full_page=True)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
 
 
 def test_a_staff_member_switches_to_chinese_and_it_follows_them(

@@ -3,14 +3,13 @@ fixture fails a test on any violation): the survey's mail preview shows the
 HTML part inside its frame as a mail client shows it, in both languages; a
 manager finds the mail written to files and downloads one."""
 
-import tempfile
 from pathlib import Path
 
 import pytest
 from django.core.mail import EmailMessage
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import SCREENSHOTS, log_in
 from tests.factories import SurveyFactory, UserFactory
 
 pytestmark = [
@@ -18,7 +17,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-SCREENSHOTS = Path(tempfile.gettempdir()) / "shots"
 # The width mail clients give a message's body (Gmail, Outlook: ~600–700 px).
 MAIL_WIDTH = range(600, 701)
 

@@ -3,13 +3,12 @@ customer list's language, owner and creation day and the case list's time
 left and escalations are on screen, not behind a horizontal scroll."""
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from feedback.models import Case
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import SCREENSHOTS, log_in
 from tests.factories import CaseFactory, CompanyFactory, CustomerFactory, UserFactory
 
 pytestmark = [
@@ -17,7 +16,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
 LAPTOP = {"width": 1366, "height": 768}
 
 # The right edge of each header and of the box that scrolls the table.

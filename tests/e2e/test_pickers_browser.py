@@ -4,13 +4,12 @@ list by typing the customer's name, and gives a company an owner by typing a
 colleague's."""
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from customers.models import Interaction
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import SCREENSHOTS, log_in
 from tests.factories import CompanyFactory, CustomerFactory, UserFactory
 
 UNAMBIGUOUS = datetime(2026, 12, 7, 14, 0, tzinfo=UTC)
@@ -19,8 +18,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-SHOTS = Path("/tmp/shots")  # noqa: S108 (files for people to look at)
 
 
 def pick(page, field: str, typed: str, choice: str) -> None:
@@ -46,8 +43,8 @@ def test_support_logs_an_interaction_by_typing_the_customers_name(page, live_ser
     pick(page, "customer", "wang", "Wang Fang")
     page.locator("#id_channel").select_option("phone")
     page.locator("#id_subject").fill("Invoice question")
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / "admin-add-interaction-picker.png"))
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "admin-add-interaction-picker.png"))
     page.get_by_role("button", name="Save", exact=True).click()
 
     expect(page.locator(".messagelist")).to_contain_text("was added successfully")
@@ -67,7 +64,7 @@ def test_support_gives_a_company_an_owner_by_typing_a_colleagues_name(
 
     page.goto(f"{live_server.url}/admin/customers/company/{company.pk}/change/")
     pick(page, "owner", "tom", "tom.baker")
-    page.screenshot(path=str(SHOTS / "admin-company-owner-picker.png"))
+    page.screenshot(path=str(SCREENSHOTS / "admin-company-owner-picker.png"))
     page.get_by_role("button", name="Save", exact=True).click()
     assert page.locator(".errorlist").all_inner_texts() == []
 

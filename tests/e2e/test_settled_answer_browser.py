@@ -2,9 +2,8 @@
 case is open the customer may change it and the case shows both scores; once
 someone has followed up, the old mail's other score changes nothing."""
 
-from pathlib import Path
-
 import pytest
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from playwright.sync_api import expect
 
@@ -13,7 +12,7 @@ from feedback.services import cases
 from surveys import tokens
 from surveys.models import Invitation, SurveyResponse
 from surveys.services import answers
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import SCREENSHOTS, log_in
 from tests.factories import (
     CustomerFactory,
     InvitationFactory,
@@ -26,7 +25,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-SHOTS = Path(__file__).resolve().parents[2] / "test-results"
 FOLLOWED_UP = (
     "Someone from our team has already followed up on your answer, "
     "so it can no longer be changed."
@@ -70,21 +68,24 @@ def test_an_open_case_shows_the_score_that_opened_it_beside_the_new_one(
     expect(page.locator(".case-score-change")).to_have_text(
         "Opened at 2 (Detractor), now 9 (Promoter)."
     )
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / "case-page-score-changed.png"), full_page=True)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(
+        path=str(SCREENSHOTS / "case-page-score-changed.png"), full_page=True
+    )
 
 
 def test_a_followed_up_answer_takes_no_change_from_the_old_mail(
     page, live_server, detractor
 ):
     case = Case.objects.get(response__invitation=detractor)
-    cases.record_contact(case, by=case.owner, channel="phone", note="Called")
+    owner = User.objects.get(username="li.na")
+    cases.record_contact(case, by=owner, channel="phone", note="Called")
 
     page.goto(link(live_server, detractor, 9))
 
     expect(page.get_by_text(FOLLOWED_UP)).to_be_visible()
     expect(page.get_by_text("Your answer: 2.")).to_be_visible()
     expect(page.locator("blockquote")).to_have_text("Nobody called me back")
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / "answer-page-settled.png"), full_page=True)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "answer-page-settled.png"), full_page=True)
     assert SurveyResponse.objects.get(invitation=detractor).score == 2

@@ -2,9 +2,7 @@
 
 import html
 import re
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -14,6 +12,7 @@ from playwright.sync_api import expect
 
 from surveys.models import Invitation, SurveyResponse
 from surveys.services.sending import render_invitation
+from tests.e2e.conftest import SCREENSHOTS
 from tests.factories import CustomerFactory, InvitationFactory
 
 # serialized_rollback: the flush after the test must not take the roles and
@@ -25,7 +24,6 @@ pytestmark = [
 ]
 
 # Screenshots to look at: the answer page and the mail as a client shows it.
-SCREENSHOTS = Path(tempfile.gettempdir())
 
 # The keyboard focus ring of base.html: 3px solid #f59e0b.
 FOCUS_RING = ("solid", "3px", "rgb(245, 158, 11)")

@@ -3,7 +3,7 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.contrib import admin
 from django.core.validators import ProhibitNullCharactersValidator
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.formats import date_format
@@ -18,38 +18,10 @@ from customers import services
 if TYPE_CHECKING:
     pass
 from customers.models import Channel, Company, Customer, Interaction, Stage, Touchpoint
+from customers.search import MAX_SEARCH_WORDS, customer_matches
 from lib.admin import HistoryInline, LargeTableAdmin, StaffPickerAdmin
 from lib.forms import LocalSplitDateTimeField
 from lib.validation import save_validated
-
-MAX_SEARCH_WORDS = 5
-# Trigram indexes need three characters; shorter words (a Chinese surname, a
-# given name of two characters) match names by prefix, through an index too.
-TRIGRAM_LENGTH = 3
-# Companies matched by name are passed to the customer query as a list, so that
-# PostgreSQL can combine indexes on one table; past this many, as a subquery.
-COMPANY_ID_LIST_LIMIT = 500
-
-
-def customer_matches(word: str) -> Q:
-    """Customers whose name, email, company or external id match one word."""
-    companies = Company.objects.filter(name__icontains=word).values_list(
-        "id", flat=True
-    )
-    company_ids = list(companies[: COMPANY_ID_LIST_LIMIT + 1])
-    in_company = Q(
-        company_id__in=companies
-        if len(company_ids) > COMPANY_ID_LIST_LIMIT
-        else company_ids
-    )
-    if len(word) < TRIGRAM_LENGTH:
-        return Q(name__istartswith=word) | Q(external_id=word) | in_company
-    return (
-        Q(name__icontains=word)
-        | Q(email__icontains=word)
-        | Q(external_id=word)
-        | in_company
-    )
 
 
 def stage_order() -> Case:

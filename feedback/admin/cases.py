@@ -7,6 +7,7 @@ only shows forms and reports what the services said.
 """
 
 import copy
+import re
 from datetime import datetime
 from typing import Any, cast
 
@@ -33,7 +34,8 @@ from django.utils.timesince import timeuntil
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from customers.models import Interaction
+from customers.models import Customer, Interaction
+from customers.search import MAX_SEARCH_WORDS, customer_matches
 from feedback import permissions
 from feedback.forms import (
     QUICK_ACTIONS,
@@ -159,6 +161,8 @@ def describe_score_change(case: Case, response: SurveyResponse) -> str:
     }
     return format_html('<div class="case-score-change"><strong>{}</strong></div>', text)
 
+
+CASE_NUMBER = re.compile(r"#?\d{1,18}")
 
 # Filters
 
@@ -304,8 +308,11 @@ class CaseAdmin(StaffPickerAdmin, ViewOnlyAdmin):
         "priority",
         "owner",
     ]
-    search_fields = ["=customer__email"]
-    search_help_text = _("The customer's email address.")
+    # Searched by get_search_results; Django shows the box when this is set.
+    search_fields = ["customer__name"]
+    search_help_text = _(
+        "A case number (42 or #42), or the customer's name, email or company."
+    )
     sortable_by = ["due", "id"]
     autocomplete_fields = ["customer"]
     staff_autocomplete_fields = ["owner"]
@@ -419,6 +426,19 @@ class CaseAdmin(StaffPickerAdmin, ViewOnlyAdmin):
             for name in QUICK_ACTIONS
         ]
         return own + super().get_urls()
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Case], search_term: str
+    ) -> tuple[QuerySet[Case], bool]:
+        """A number finds that case; words find the customers' cases, each
+        word matching as on the customer list (through its indexes)."""
+        term = search_term.strip()
+        if CASE_NUMBER.fullmatch(term):
+            return queryset.filter(pk=int(term.lstrip("#"))), False
+        for word in term.split()[:MAX_SEARCH_WORDS]:
+            customers = Customer.objects.filter(customer_matches(word))
+            queryset = queryset.filter(customer__in=customers.values("pk"))
+        return queryset, False
 
     # The list
 

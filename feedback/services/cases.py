@@ -7,7 +7,6 @@ CaseEvent (the timeline) in the same transaction; alerts are rows of the
 Alert outbox written there too, and sent by tasks after the commit.
 """
 
-import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -33,6 +32,8 @@ from feedback.services import alerts
 from lib import hooks
 from surveys.models import Band, Invitation, Kind, SurveyResponse
 from surveys.services import answers, scheduling
+from text import analysis
+from text.analysis.types import NEGATIVE
 
 Reason = Case.Reason
 Status = Case.Status
@@ -45,21 +46,19 @@ REASON_OF_KIND: dict[str, str] = {
     Kind.CES: Reason.HIGH_EFFORT,
 }
 
-# Words that mark a comment as angry, in the two languages customers answer
-# in. Crude on purpose: it only raises a case's priority, or opens a case for
-# a passive answer, and a person reads every comment of a case anyway.
-ANGRY_WORDS = re.compile(
-    r"\b(angry|furious|outrag\w*|unacceptable|disgust\w*|terrible|horrible|awful"
-    r"|worst|useless|scam|fraud|ripped off|lawyer|lawsuit|sue|never again"
-    r"|cancel\w*|refund)\b"
-    r"|愤怒|气愤|生气|太差|很差|垃圾|骗子|欺骗|投诉|退款|退货|再也不|无法接受|恶心|最差",
-    re.IGNORECASE,
-)
+# A comment at or below this sentiment (text.analysis, in [-1, 1]) is angry:
+# it makes a case urgent, and opens one for a passive answer. Read in the
+# answer's own transaction, so that the case and its priority commit with
+# it; the stored reading (text.services) comes a moment later. A person
+# reads every comment of a case anyway.
+ANGRY_AT_MOST = -0.5
 
 
 def is_angry(comment: str) -> bool:
-    shouting = sum(ch.isupper() for ch in comment) > 20 and comment.upper() == comment
-    return bool(ANGRY_WORDS.search(comment)) or shouting or "!!!" in comment
+    if not comment.strip():
+        return False
+    found = analysis.sentiment_of(comment)
+    return found.label == NEGATIVE and found.score <= ANGRY_AT_MOST
 
 
 def is_negative(response: SurveyResponse) -> bool:

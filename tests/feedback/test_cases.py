@@ -123,6 +123,26 @@ def test_a_passive_answer_with_an_angry_comment_opens_a_urgent_case():
     assert (case.reason, case.priority) == ("negative_comment", "urgent")
 
 
+@pytest.mark.parametrize(
+    ("comment", "opens"),
+    [
+        ("Could be better", False),
+        ("Not bad at all", False),
+        ("还可以吧", False),
+        ("Not happy at all, the worst support I have had", True),
+        ("我一点也不满意，太差了", True),
+    ],
+)
+def test_a_passive_answer_opens_a_case_when_its_comment_reads_angry(comment, opens):
+    """The comment's sentiment decides (text.analysis, at most ANGRY_AT_MOST),
+    with its negations: not a list of words."""
+    invitation = sent("nps")
+
+    answer(invitation, 7, comment)
+
+    assert Case.objects.filter(response__invitation=invitation).exists() is opens
+
+
 def test_a_promoter_with_strong_words_opens_no_case():
     invitation = sent("nps")
 
@@ -690,7 +710,7 @@ def test_a_later_angry_comment_never_moves_the_deadline_back(owner, clock):
     Case.objects.filter(id=case.pk).update(due_at=NOW + timedelta(hours=1))
 
     clock.move_to(NOW + timedelta(minutes=10))
-    answer(invitation, 5, "This is unacceptable")
+    answer(invitation, 5, "This is unacceptable, the worst service ever")
 
     case.refresh_from_db()
     assert (case.priority, case.due_at) == ("urgent", NOW + timedelta(hours=1))

@@ -24,7 +24,7 @@ from text.analysis.types import (
     ThemeSpec,
 )
 
-__all__ = ["analyse"]
+__all__ = ["analyse", "sentiment_of"]
 
 NO_SENTIMENT = Sentiment(score=0.0, label=NEUTRAL)
 
@@ -46,6 +46,13 @@ def analyse(comment: str, *, themes: Sequence[ThemeSpec]) -> Analysis:
         ),
         keywords=extract_keywords(cleaned.text, language=language),
     )
+
+
+def sentiment_of(comment: str) -> Sentiment:
+    """The comment's sentiment alone (no themes, keywords or spans): what a
+    rule that must decide now, in the answer's transaction, reads."""
+    cleaned = clean(comment)
+    return _sentiment(cleaned.text, language=detect_language(cleaned.text))
 
 
 def _sentiment(text: str, *, language: str) -> Sentiment:

@@ -105,7 +105,11 @@ def test_only_the_mails_in_the_folder_are_served(client, manager, ada_mail, name
 def test_support_may_not_read_the_mail(client, support, ada_mail):
     client.force_login(support)
 
-    assert client.get("/admin/mail/").status_code == 403
+    page = client.get("/admin/mail/")
+    assert page.status_code == 403
+    html = page.content.decode()
+    assert "Recent mail is for managers." in html
+    assert ADA_MAIL not in html
     assert client.get(reverse("mail-file", args=[ADA_MAIL])).status_code == 403
 
 

@@ -9,7 +9,13 @@ from django.utils import timezone
 
 from feedback.models import Case
 from tests.e2e.conftest import SCREENSHOTS, log_in
-from tests.factories import CaseFactory, CompanyFactory, CustomerFactory, UserFactory
+from tests.factories import (
+    CaseFactory,
+    CompanyFactory,
+    CustomerFactory,
+    SurveyResponseFactory,
+    UserFactory,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -42,8 +48,8 @@ def assert_on_screen(page, columns: list[str]) -> None:
 
 @pytest.fixture
 def long_rows():
-    """Rows as wide as real ones get: long names and addresses, a case
-    overdue for months (the longest time left)."""
+    """Rows as wide as real ones get: long names and addresses, subjects
+    and comments, a case overdue for months (the longest time left)."""
     owner = UserFactory.create(username="alexandra.whitfield", groups=["Support"])
     company = CompanyFactory.create(name="Northwind Trading and Logistics Company")
     for number in range(3):
@@ -53,6 +59,14 @@ def long_rows():
             company=company,
             owner=owner,
             segment="enterprise",
+        )
+        SurveyResponseFactory.create(
+            invitation__interaction__customer=customer,
+            invitation__interaction__subject="Invoice question about the March "
+            "delivery to the Rotterdam warehouse",
+            score=3,
+            comment="The courier left the parcel at the wrong warehouse and "
+            "nobody called me back for three days.",
         )
         CaseFactory.create(
             response=None,
@@ -90,6 +104,25 @@ def test_the_case_list_shows_time_left_and_escalations_at_1366_pixels(
     page.screenshot(path=str(SCREENSHOTS / "case-list-1366.png"))
     assert_on_screen(page, ["time left", "escalations"])
     assert "overdue" in page.locator("td.field-time_left").first.inner_text()
+
+
+@pytest.mark.parametrize(
+    ("path", "columns"),
+    [
+        ("/admin/surveys/invitation/", ["sent at", "answered at"]),
+        ("/admin/surveys/surveyresponse/", ["touchpoint", "staff member"]),
+        ("/admin/customers/interaction/", ["status", "logged by"]),
+    ],
+)
+def test_the_other_lists_keep_their_last_columns_on_a_laptop(
+    page, live_server, long_rows, path, columns
+):
+    page.set_viewport_size(LAPTOP)
+    log_in(page, live_server, long_rows.username)
+
+    page.goto(f"{live_server.url}{path}")
+
+    assert_on_screen(page, columns)
 
 
 def test_the_navigation_sidebar_starts_closed_on_a_laptop_and_keeps_a_choice(

@@ -58,6 +58,8 @@ from lib.admin import (
     ViewOnlyAdmin,
 )
 from surveys.models import SurveyResponse, band_for
+from text import reading
+from text.models import CommentAnalysis
 
 Status = Case.Status
 # The case page shows this many of the customer's latest interactions and
@@ -509,14 +511,24 @@ class CaseAdmin(StaffPickerAdmin, ViewOnlyAdmin):
         response = case.response
         if response is None:
             return str(_("None: the case was opened by hand."))
+        if not response.comment:
+            quote = format_html('<div class="case-quote">{}</div>', _("No comment."))
+        else:
+            # The words behind the comment's sentiment and themes, marked.
+            analysis = CommentAnalysis.objects.filter(response=response).first()
+            quote = format_html(
+                '<div class="case-quote">{}</div><div class="case-reading">{}</div>',
+                reading.marked_comment(response.comment, analysis),
+                reading.summary(analysis),
+            )
         return format_html(
-            '<a href="{}">{}: {} ({})</a>{}<div class="case-quote">{}</div>',
+            '<a href="{}">{}: {} ({})</a>{}{}',
             reverse("admin:surveys_surveyresponse_change", args=[response.pk]),
             response.survey.name,
             response.score,
             response.get_band_display(),
             describe_score_change(case, response),
-            response.comment or _("No comment."),
+            quote,
         )
 
     @admin.display(description=_("interaction"))

@@ -9,6 +9,7 @@ from django.urls import reverse
 from feedback.models import Case, RootCause
 from tests.factories import CaseEventFactory, InteractionFactory, SurveyResponseFactory
 from tests.feedback.admin_helpers import NOW, Event, case_url, count_queries
+from text import services
 
 pytestmark = [pytest.mark.django_db, pytest.mark.now(NOW)]
 
@@ -38,6 +39,29 @@ def test_the_case_page_shows_the_case_its_answer_and_its_timeline(client, owner,
     assert panels == ["contact", "close", "reassign", "note"]
     # Read-only: the case itself has no editable field.
     assert response.context["adminform"].form.fields == {}
+
+
+def test_the_case_page_marks_the_words_behind_the_comments_reading(client, owner, case):
+    case.response.comment = "The courier was rude and the parcel is still missing"
+    case.response.save(update_fields=["comment"])
+    services.enrich_comment(case.response_id)
+    client.force_login(owner)
+
+    html = client.get(case_url(case)).content.decode()
+
+    assert '<mark class="comment-negative">rude</mark>' in html
+    assert '<mark class="comment-theme">courier</mark>' in html
+    assert "Sentiment: negative · Themes: delivery, staff attitude" in html
+
+
+def test_a_comment_not_read_yet_is_shown_plain(client, owner, case):
+    client.force_login(owner)
+
+    html = client.get(case_url(case)).content.decode()
+
+    assert "Nobody called me back" in html
+    assert "Not read yet." in html
+    assert "<mark" not in html
 
 
 def test_an_overdue_case_says_by_how_much(client, owner, case):

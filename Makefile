@@ -138,9 +138,12 @@ lock-check: $(VENV)/.installed-uv
 		grep -E '^[A-Za-z0-9]' $$lock | sed 's/ *\\$$//' > $$scratch/$$lock; done; \
 	(cd $$scratch && $(call lock_into,requirements.txt,requirements-dev.txt,)) || exit 1; \
 	for lock in requirements.txt requirements-dev.txt; do \
-		cmp -s $$lock $$scratch/$$lock || { \
-			echo "$$lock does not match pyproject.toml (a dependency changed without relocking, or the lock was edited by hand): run 'make lock' and commit both locks"; \
-			exit 1; }; \
+		cmp -s $$lock $$scratch/$$lock && continue; \
+		if [ "$$(grep -E '^[A-Za-z0-9]' $$lock)" = "$$(grep -E '^[A-Za-z0-9]' $$scratch/$$lock)" ]; then \
+			echo "$$lock has the right versions but not their hashes: it was edited by hand. Run 'make lock' and commit both locks"; \
+		else \
+			echo "$$lock does not pin what pyproject.toml asks for (a dependency was added, removed or changed without relocking, or a pin was edited by hand). Run 'make lock' and commit both locks"; \
+		fi; exit 1; \
 	done; echo "requirements.txt and requirements-dev.txt match pyproject.toml"
 
 # The production-shaped run: the runtime lock alone in a new venv, the

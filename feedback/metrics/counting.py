@@ -91,7 +91,7 @@ def total_counts(answers: AnswerFilter) -> BandCounts:
 def journey_counts(answers: AnswerFilter) -> dict[tuple[str, int | None], BandCounts]:
     rollup = _rollup_rows(answers, by="journey")
     if rollup is None:
-        rows = _live_rows(answers).values("stage", "touchpoint_id")
+        rows = live_rows(answers).values("stage", "touchpoint_id")
         return {
             (row["stage"], row["touchpoint_id"]): _band_counts(row)
             for row in rows.annotate(**BAND_COUNTS)
@@ -142,7 +142,7 @@ def _live_query(
     split_at: date | None,
     by: Dimension | None,
 ) -> Query:
-    rows = _live_rows(answers, per=per, split_at=split_at)
+    rows = live_rows(answers, per=per, split_at=split_at)
     group: dict[str, Combinable] = {}
     if by is not None:
         group["group_key"] = F(f"{by}_id" if by in RELATED_DIMENSIONS else by)
@@ -156,7 +156,7 @@ def _live_query(
     return rows, group, BAND_COUNTS
 
 
-def _live_rows(
+def live_rows(
     answers: AnswerFilter,
     *,
     per: Interval | None = None,
@@ -184,10 +184,13 @@ def _rollup_rows(
 ) -> QuerySet[ScoreRollup] | None:
     """The rollup's rows holding exactly these answers, or None when the
     rollup cannot answer: it is switched off, "latest" mode, a zone other
-    than TIME_ZONE (its days are TIME_ZONE's), or more dimensions than one
+    than TIME_ZONE (its days are TIME_ZONE's), a theme, sentiment or
+    language (it does not count by the comments' reading), or more dimensions than one
     of its rows counts by (a filter on one and a breakdown by another, or
     company and staff, which it leaves out)."""
     if not settings.METRICS_USE_ROLLUP or answers.mode != "all":
+        return None
+    if answers.reads_comments:
         return None
     if getattr(answers.zone, "key", None) != settings.TIME_ZONE:
         return None

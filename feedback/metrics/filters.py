@@ -4,7 +4,8 @@ The dashboard and `/api/v1/metrics/` take the same parameters, so a view can
 be shared as a link and fetched by a tool with the same meaning:
 
     survey, kind, interval, from, to, mode (all | latest), by,
-    channel, touchpoint, stage, segment, company, staff
+    channel, touchpoint, stage, segment, company, staff,
+    theme, sentiment, language (what the answer's comment was read to say)
 """
 
 from dataclasses import dataclass, field, replace
@@ -23,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from customers.models import Channel, Stage
 from feedback.models import Case
 from surveys.models import Kind, Survey, SurveyResponse
+from text.models import CommentTheme, Label, Language, Theme
 
 Interval = Literal["day", "week", "month", "quarter"]
 Dimension = Literal[
@@ -57,6 +59,17 @@ class AnswerFilter:
     dimensions: dict[str, str | int] = field(default_factory=dict)
     mode: Mode = "all"
     zone: ZoneInfo = field(default_factory=timezone.get_default_timezone)
+    # What the comment was read to say: a Theme's id it mentions, its
+    # sentiment (a staff member's correction first) and its language.
+    theme: int | None = None
+    sentiment: str | None = None
+    language: str | None = None
+
+    @property
+    def reads_comments(self) -> bool:
+        """Whether the set depends on the comments' reading (which the
+        rollup does not count by)."""
+        return (self.theme, self.sentiment, self.language) != (None, None, None)
 
     @property
     def start_at(self) -> datetime | None:
@@ -136,6 +149,24 @@ class AnswerFilter:
         for name, value in self.dimensions.items():
             column = f"{name}_id" if name in RELATED_DIMENSIONS else name
             condition &= Q(**{column: value})
+        return condition & self.comment_condition()
+
+    def comment_condition(self, prefix: str = "") -> Q:
+        """The theme, sentiment and language asked for, on the answers
+        (`prefix` "response__" from a case)."""
+        condition = Q()
+        if self.theme is not None:
+            mentioning = CommentTheme.objects.filter(
+                theme_id=self.theme, is_present=True
+            ).values("analysis_id")
+            condition &= Q(**{f"{prefix}id__in": mentioning})
+        if self.sentiment is not None:
+            corrected = f"{prefix}analysis__corrected_label"
+            condition &= Q(**{corrected: self.sentiment}) | Q(
+                **{corrected: "", f"{prefix}analysis__label": self.sentiment}
+            )
+        if self.language is not None:
+            condition &= Q(**{f"{prefix}analysis__language": self.language})
         return condition
 
     def cases(self) -> QuerySet[Case]:
@@ -149,6 +180,7 @@ class AnswerFilter:
         for name, value in self.dimensions.items():
             column = f"{name}_id" if name in RELATED_DIMENSIONS else name
             answer &= Q(**{f"response__{column}": value})
+        answer &= self.comment_condition("response__")
         return Case.objects.filter(answer, self.range_condition("created_at"))
 
     def previous(self) -> "AnswerFilter | None":
@@ -211,6 +243,15 @@ class MetricsQueryForm(forms.Form):
     segment = forms.CharField(label=_("segment"), max_length=50, required=False)
     company = forms.IntegerField(label=_("company"), min_value=1, required=False)
     staff = forms.IntegerField(label=_("staff member"), min_value=1, required=False)
+    theme = forms.ModelChoiceField(
+        label=_("theme"), queryset=Theme.objects.all(), required=False
+    )
+    sentiment = forms.ChoiceField(
+        label=_("sentiment"), choices=Label.choices, required=False
+    )
+    language = forms.ChoiceField(
+        label=_("comment language"), choices=Language.choices, required=False
+    )
 
     def __init__(self, data: Any = None, **kwargs: Any) -> None:
         # `from` is a Python keyword: the field is `from_`, the parameter `from`.
@@ -278,6 +319,9 @@ class MetricsQueryForm(forms.Form):
             dimensions=dimensions,
             mode=cleaned.get("mode") or "all",
             zone=timezone.get_default_timezone(),
+            theme=cleaned["theme"].pk if cleaned.get("theme") else None,
+            sentiment=cleaned.get("sentiment") or None,
+            language=cleaned.get("language") or None,
         )
 
     @property

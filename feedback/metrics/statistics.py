@@ -156,3 +156,86 @@ def figures_of(
 
 def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
+
+
+# What comments say: the share of a sentiment, and a theme's impact.
+
+
+def proportion_margin(count: int, n: int) -> float | None:
+    """The 95% margin of the share count / n, in percentage points; None
+    when n is 0."""
+    if n == 0:
+        return None
+    share = count / n
+    return Z_95 * math.sqrt(share * (1 - share) / n) * 100
+
+
+def difference_margin(kind: str, first: BandCounts, second: BandCounts) -> float:
+    """The 95% margin of score(first) − score(second), in the score's points,
+    the two sets independent: for NPS 1.96 · √(v₁/n₁ + v₂/n₂) · 100 with
+    v = p + d − (p − d)², for CSAT and CES the unpooled two-proportion
+    1.96 · √(q₁(1 − q₁)/n₁ + q₂(1 − q₂)/n₂) · 100. Call with both n > 0."""
+    error = math.sqrt(
+        max(variance_of(kind, first), 0.0) / first.n
+        + max(variance_of(kind, second), 0.0) / second.n
+    )
+    return Z_95 * error * 100
+
+
+@dataclass(frozen=True)
+class ThemeImpact:
+    """How much the answers mentioning a theme move the score of the answers
+    with a read comment. `share` is in percent of those answers; `impact` =
+    (score_with − score_without) × share / 100, in the score's points, and
+    `margin` the 95% margin of the difference. Below the minimum sample on
+    either side the scores, impact and margin are None (too few answers)."""
+
+    n: int
+    share: float | None
+    score_with: float | None
+    score_without: float | None
+    impact: float | None
+    margin: float | None
+    low_sample: bool
+
+
+def theme_impact(
+    kind: str, mentioning: BandCounts, read: BandCounts, *, minimum: int
+) -> ThemeImpact:
+    """`mentioning`: the bands of the answers whose comment mentions the
+    theme; `read`: those of every answer with a read comment (a superset)."""
+    without = BandCounts(
+        read.promoters - mentioning.promoters,
+        read.passives - mentioning.passives,
+        read.detractors - mentioning.detractors,
+    )
+    share = None if read.n == 0 else mentioning.n / read.n
+    low_sample = mentioning.n < max(minimum, 1) or without.n < max(minimum, 1)
+    if low_sample or share is None:
+        return ThemeImpact(
+            n=mentioning.n,
+            share=None if share is None else round(100 * share, 1),
+            score_with=None,
+            score_without=None,
+            impact=None,
+            margin=None,
+            low_sample=True,
+        )
+    score_with = _points(kind, mentioning)
+    score_without = _points(kind, without)
+    return ThemeImpact(
+        n=mentioning.n,
+        share=round(100 * share, 1),
+        score_with=round(score_with, 1),
+        score_without=round(score_without, 1),
+        impact=round((score_with - score_without) * share, 2),
+        margin=round(difference_margin(kind, mentioning, without), 1),
+        low_sample=False,
+    )
+
+
+def _points(kind: str, counts: BandCounts) -> float:
+    """The score of a set of answers that is not empty."""
+    if kind == NPS:
+        return 100 * (counts.promoters - counts.detractors) / counts.n
+    return 100 * counts.promoters / counts.n

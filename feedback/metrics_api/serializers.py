@@ -281,6 +281,91 @@ class MetricsJourneySerializer(MetricsRangeSerializer):
     pain_points = MetricsPainPointSerializer(many=True)
 
 
+class MetricsThemeSerializer(serializers.Serializer[Any]):
+    """One active theme among the answers whose comment was read."""
+
+    id = serializers.IntegerField()
+    key = serializers.CharField()
+    name = serializers.CharField(
+        help_text="In the request's language (English without a Chinese name)."
+    )
+    n = serializers.IntegerField(
+        source="figures.n", help_text="Answers whose comment mentions the theme."
+    )
+    share = serializers.FloatField(
+        source="figures.share",
+        allow_null=True,
+        help_text="Their percentage of the answers with a read comment; null "
+        "without any.",
+    )
+    score_with = serializers.FloatField(
+        source="figures.score_with",
+        allow_null=True,
+        help_text="The score (NPS, CSAT % or CES %, per `kind`) of the answers "
+        "mentioning the theme; null below the minimum sample.",
+    )
+    score_without = serializers.FloatField(
+        source="figures.score_without",
+        allow_null=True,
+        help_text="The score of the read answers not mentioning it; null below "
+        "the minimum sample.",
+    )
+    impact = serializers.FloatField(
+        source="figures.impact",
+        allow_null=True,
+        help_text="(score_with − score_without) × share / 100, in the score's "
+        "points; null below the minimum sample.",
+    )
+    margin = serializers.FloatField(
+        source="figures.margin",
+        allow_null=True,
+        help_text="The 95% margin of score_with − score_without; null below the "
+        "minimum sample.",
+    )
+    low_sample = serializers.BooleanField(
+        source="figures.low_sample",
+        help_text="Fewer answers than the minimum sample with or without the "
+        "theme: too few answers to tell.",
+    )
+
+
+class MetricsSentimentShareSerializer(serializers.Serializer[Any]):
+    """One sentiment's share of a period's answers with a read comment."""
+
+    label = serializers.CharField(  # type: ignore[assignment]
+        help_text="negative, neutral, positive or mixed."
+    )
+    count = serializers.IntegerField()
+    share = serializers.FloatField(
+        allow_null=True, help_text="In percent; null without read comments."
+    )
+    margin = serializers.FloatField(
+        allow_null=True, help_text="The 95% margin, in percentage points."
+    )
+
+
+class MetricsSentimentPeriodSerializer(serializers.Serializer[Any]):
+    """The sentiments of one period (a staff member's correction counts
+    instead of the reading)."""
+
+    period = serializers.DateField(
+        source="start", help_text="The period's first day (weeks start on Monday)."
+    )
+    label = serializers.CharField()  # type: ignore[assignment]
+    n = serializers.IntegerField(help_text="Answers with a read comment.")
+    low_sample = serializers.BooleanField()
+    shares = MetricsSentimentShareSerializer(many=True)
+
+
+class MetricsThemesSerializer(MetricsRangeSerializer):
+    """Every active theme's volume and impact on the score, most mentioned
+    first, and the sentiment of the comments per period."""
+
+    interval = serializers.ChoiceField(choices=INTERVALS)
+    themes = MetricsThemeSerializer(many=True)
+    sentiment = MetricsSentimentPeriodSerializer(many=True)
+
+
 @extend_schema_field(
     {
         "oneOf": [{"type": "integer"}, {"type": "string", "format": "date"}],

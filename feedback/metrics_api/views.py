@@ -22,7 +22,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from customers.models import Channel, Stage
-from feedback.metrics import scores
+from feedback.metrics import scores, themes
 from feedback.metrics.filters import (
     DIMENSIONS,
     INTERVALS,
@@ -39,11 +39,13 @@ from feedback.metrics_api.serializers import (
     MetricsFunnelSerializer,
     MetricsJourneySerializer,
     MetricsLoopSerializer,
+    MetricsThemesSerializer,
     MetricsTrendByGroupSerializer,
     MetricsTrendSerializer,
 )
 from feedback.permissions import is_manager
 from surveys.models import Kind
+from text.models import Label, Language
 
 
 class IsManager(permissions.BasePermission):
@@ -88,6 +90,19 @@ FILTERS = [
     parameter("segment", str, "Only answers from this segment."),
     parameter("company", int, "Only answers from this company's customers."),
     parameter("staff", int, "Only answers about this staff member's interactions."),
+    parameter("theme", int, "Only answers whose comment mentions this theme (id)."),
+    parameter(
+        "sentiment",
+        str,
+        "Only answers whose comment reads so (a staff member's correction first).",
+        enum=Label.values,
+    ),
+    parameter(
+        "language",
+        str,
+        "Only answers whose comment is in this language.",
+        enum=Language.values,
+    ),
 ]
 
 
@@ -321,3 +336,24 @@ class MetricsViewSet(viewsets.ViewSet):
             results=rows,
         )
         return Response(MetricsLoopSerializer(data).data)
+
+    @extend_schema(
+        parameters=[SURVEY, KIND, INTERVAL, START, END, MODE, *FILTERS],
+        responses={200: MetricsThemesSerializer, **ERRORS},
+    )
+    @action(detail=False, methods=["get"])
+    def themes(self, request: Request) -> Response:
+        """What the comments say: every active theme with the answers
+        mentioning it, their share and score against the others' and its
+        impact on the score (null below the minimum sample), most mentioned
+        first; and per period of `interval` the share of each sentiment."""
+        form = valid_form(request.query_params)
+        answers = form.answer_filter()
+        interval = form.chosen_interval
+        data = envelope(
+            answers,
+            interval=interval,
+            themes=themes.theme_figures(answers),
+            sentiment=themes.sentiment_trend(answers, interval=interval),
+        )
+        return Response(MetricsThemesSerializer(data).data)

@@ -5,17 +5,22 @@ first and paged by cursor."""
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from feedback.answers import with_columns
 from feedback.metrics.filters import AnswerFilter
+from feedback.metrics.themes import theme_name
 from feedback.views.access import manager_required, page_context
+from feedback.views.comment_display import sentiment_name
 from feedback.views.display import SHORT_NAMES
 from feedback.views.forms import read_form, shared_query, url_with
 from surveys.models import Band, SurveyResponse
+from text.highlight import highlighted
+from text.models import CommentTheme
 
 PAGE_SIZE = 50
 LATEST_COMMENTS = 10
@@ -46,6 +51,41 @@ def parse_cursor(value: str) -> tuple[datetime, int] | None:
         return None
 
 
+def with_readings(answers: QuerySet[SurveyResponse]) -> QuerySet[SurveyResponse]:
+    """The comment's reading on the page's query, and the themes it mentions
+    in one more query, whatever the page size."""
+    present = CommentTheme.objects.filter(is_present=True).select_related("theme")
+    return answers.select_related("analysis").prefetch_related(
+        Prefetch("analysis__themes", queryset=present, to_attr="present_themes")
+    )
+
+
+@dataclass(frozen=True)
+class Reading:
+    """An answer's comment as the list shows it: the words that triggered
+    its sentiment and themes marked, the sentiment and the themes' names in
+    the reader's language."""
+
+    comment: SafeString
+    sentiment: str
+    sentiment_name: str
+    themes: list[str]
+
+
+def reading_of(response: SurveyResponse) -> Reading | None:
+    analysis = getattr(response, "analysis", None)
+    if analysis is None:
+        return None
+    themes: list[CommentTheme] = getattr(analysis, "present_themes", [])
+    spans = [*analysis.spans, *(span for each in themes for span in each.spans)]
+    return Reading(
+        comment=highlighted(response.comment, spans),
+        sentiment=analysis.sentiment,
+        sentiment_name=sentiment_name(analysis.sentiment),
+        themes=sorted(theme_name(each.theme) for each in themes),
+    )
+
+
 @dataclass(frozen=True)
 class AnswerPage:
     rows: list[SurveyResponse]
@@ -61,7 +101,7 @@ def answer_page(
     cursor = parse_cursor(before or after) if (before or after) else None
     if (before or after) and cursor is None:
         return None
-    answers = with_columns(answers)
+    answers = with_readings(with_columns(answers))
     if before and cursor is not None:
         moment, pk = cursor
         newer = answers.filter(
@@ -114,6 +154,7 @@ def answers_list(request: HttpRequest) -> HttpResponse:
         answer_filter=answers,
         kind_name=SHORT_NAMES[answers.kind],
         page=page,
+        rows=[(row, reading_of(row)) for row in page.rows],
         next_url=url_with("dashboard:answers", query, after=page.next_cursor)
         if page.next_cursor
         else "",

@@ -17,11 +17,12 @@ from django.utils.translation import gettext as _
 
 from feedback import charts
 from feedback.metrics import funnel as funnels
-from feedback.metrics import scores
+from feedback.metrics import scores, themes
 from feedback.metrics.filters import AnswerFilter, Dimension, Interval, minimum_sample
 from feedback.metrics.loop import loop_metrics
 from feedback.views.access import manager_required, page_context
 from feedback.views.answers import detractor_comments
+from feedback.views.comment_display import sentiment_table, theme_tables
 from feedback.views.display import (
     CHART_RANGES,
     COMMENT_TITLES,
@@ -90,6 +91,9 @@ def dashboard_figures(
     low, high, ticks = CHART_RANGES[answers.kind]
     periods = scores.trend(answers, interval=interval)
     cells = scores.journey(answers)
+    # One count of the comments' themes for the themes and the journey.
+    theme_counts = themes.count_themes(answers)
+    cell_themes = themes.journey_themes(answers, counts=theme_counts)
     breakdowns = {
         # The lists show no change: the range before need not be read.
         dimension: best_and_worst(
@@ -117,6 +121,7 @@ def dashboard_figures(
     return {
         "answer_filter": answers,
         "kind_name": SHORT_NAMES[answers.kind],
+        "interval_label": interval_label,
         "minimum": minimum_sample(),
         "cards": [
             card(
@@ -138,11 +143,21 @@ def dashboard_figures(
         "band_chart": charts.stacked_bar(band_segments, title=_("Band split")),
         "band_legend": charts.legend(band_segments),
         "funnel": funnel_view(funnels.funnel(answers)),
-        "journey": journey_grid(cells, kind=answers.kind, query=query),
+        "journey": journey_grid(
+            cells, kind=answers.kind, query=query, themes=cell_themes
+        ),
         "pain_points": [
-            pain_point_view(point, kind=answers.kind, query=query)
+            pain_point_view(point, kind=answers.kind, query=query, themes=cell_themes)
             for point in scores.pain_points(cells)
         ],
+        "sentiment": sentiment_table(
+            themes.sentiment_trend(answers, interval=interval),
+            interval=interval,
+            query=query,
+        ),
+        "themes": theme_tables(
+            themes.theme_figures(answers, counts=theme_counts), query=query
+        ),
         "breakdowns": [
             {"title": title, **breakdowns[dimension]}
             for dimension, title in zip(

@@ -2,6 +2,7 @@
 charts, the journey grid, the best and worst groups, each with the link to
 the answers behind it."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,8 @@ from feedback.metrics.filters import Interval
 from feedback.metrics.loop import LoopFigures
 from feedback.metrics.periods import period_end
 from feedback.metrics.statistics import Score
+from feedback.metrics.themes import CellThemes
+from feedback.views.comment_display import cell_theme, driving_theme
 from feedback.views.forms import url_with
 from surveys.models import Invitation, Kind
 
@@ -197,7 +200,11 @@ def funnel_view(figures: funnels.Funnel) -> dict[str, Any]:
 
 
 def cell_view(
-    cell: scores.JourneyCell, *, kind: str, query: QueryDict
+    cell: scores.JourneyCell,
+    *,
+    kind: str,
+    query: QueryDict,
+    themes: Mapping[tuple[str, int | None], CellThemes] | None = None,
 ) -> dict[str, Any]:
     figures = cell.figures
     low, high, _ticks = CHART_RANGES[kind]
@@ -223,6 +230,12 @@ def cell_view(
         "figures": shown(figures),
         "color": color,
         "url": url,
+        "top_negative_theme": cell_theme(
+            (themes or {}).get((cell.stage, cell.touchpoint)), url=url
+        ),
+        "driving_theme": driving_theme(
+            (themes or {}).get((cell.stage, cell.touchpoint)), url=url
+        ),
     }
 
 
@@ -231,7 +244,11 @@ def stage_label(stage: str) -> str:
 
 
 def journey_grid(
-    cells: list[scores.JourneyCell], *, kind: str, query: QueryDict
+    cells: list[scores.JourneyCell],
+    *,
+    kind: str,
+    query: QueryDict,
+    themes: Mapping[tuple[str, int | None], CellThemes] | None = None,
 ) -> dict[str, Any]:
     """Stages as columns (journey order, a "no stage" column when needed),
     touchpoints as rows (by name, "no touchpoint" last)."""
@@ -249,7 +266,12 @@ def journey_grid(
             {
                 "label": label if touchpoint is not None else _("no touchpoint"),
                 "cells": [
-                    cell_view(by_position[touchpoint, stage], kind=kind, query=query)
+                    cell_view(
+                        by_position[touchpoint, stage],
+                        kind=kind,
+                        query=query,
+                        themes=themes,
+                    )
                     if (touchpoint, stage) in by_position
                     else None
                     for stage in stages
@@ -261,11 +283,15 @@ def journey_grid(
 
 
 def pain_point_view(
-    point: scores.PainPoint, *, kind: str, query: QueryDict
+    point: scores.PainPoint,
+    *,
+    kind: str,
+    query: QueryDict,
+    themes: Mapping[tuple[str, int | None], CellThemes] | None = None,
 ) -> dict[str, Any]:
     share = point.cell.figures.negative_share
     return {
-        "cell": cell_view(point.cell, kind=kind, query=query),
+        "cell": cell_view(point.cell, kind=kind, query=query, themes=themes),
         "impact": percent(100 * point.impact),
         "negative_share": percent(None if share is None else 100 * share),
         "negative_count": point.cell.figures.detractors,

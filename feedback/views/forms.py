@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from customers.models import Touchpoint
 from feedback.metrics.filters import AnswerFilter, MetricsQueryForm
+from feedback.metrics.themes import theme_name
 from surveys.models import Kind
 
 # Query-string keys that only page through the answers list.
@@ -31,12 +32,18 @@ class DashboardForm(MetricsQueryForm):
             "by": "—",
             "channel": gettext_lazy("all channels"),
             "stage": gettext_lazy("all stages"),
+            "sentiment": gettext_lazy("all sentiments"),
+            "language": gettext_lazy("all languages"),
         }
         for name, blank in blanks.items():
             field = cast(forms.ChoiceField, fields[name])
             field.choices = [("", blank), *cast(list[tuple[str, str]], field.choices)]
         survey = cast("forms.ModelChoiceField[Any]", fields["survey"])
         survey.empty_label = str(gettext_lazy("all surveys"))
+        theme = cast("forms.ModelChoiceField[Any]", fields["theme"])
+        theme.empty_label = str(gettext_lazy("all themes"))
+        # The reader's language, English without a Chinese name.
+        theme.label_from_instance = theme_name  # type: ignore[method-assign,assignment]
         for name in ("from_", "to"):
             fields[name].widget = forms.DateInput(
                 attrs={"type": "date"}, format="%Y-%m-%d"

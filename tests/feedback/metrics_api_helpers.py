@@ -21,7 +21,7 @@ RANGE = {"from": "2026-11-16", "to": "2026-11-29"}
 # What every answer starts with: what its figures are about.
 ABOUT = {"kind": "nps", "from": "2026-11-16", "to": "2026-11-29", "mode": "all"}
 METRICS = "/api/v1/metrics/"
-ENDPOINTS = ["trend", "breakdown", "funnel", "journey", "loop"]
+ENDPOINTS = ["trend", "breakdown", "funnel", "journey", "loop", "themes"]
 NOT_A_MANAGER = {"detail": "Only managers may see the metrics."}
 NOT_SIGNED_IN = {"detail": "Authentication credentials were not provided."}
 

@@ -35,7 +35,18 @@ def test_the_schema_documents_the_metrics_endpoints_and_their_parameters():
         }
 
     dimensions = dict.fromkeys(
-        ["channel", "touchpoint", "stage", "segment", "company", "staff"], False
+        [
+            "channel",
+            "touchpoint",
+            "stage",
+            "segment",
+            "company",
+            "staff",
+            "theme",
+            "sentiment",
+            "language",
+        ],
+        False,
     )
     filters = {"survey": False, "kind": False, "from": False, "to": False}
     assert parameters("trend") == {
@@ -60,6 +71,12 @@ def test_the_schema_documents_the_metrics_endpoints_and_their_parameters():
         **dimensions,
         "interval": False,
         "by": False,
+    }
+    assert parameters("themes") == {
+        **filters,
+        **dimensions,
+        "interval": False,
+        "mode": False,
     }
     for endpoint in ENDPOINTS:
         responses = paths[f"{METRICS}{endpoint}/"]["get"]["responses"]

@@ -14,6 +14,7 @@ from typing import Any, cast
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers, widgets
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import (
@@ -221,7 +222,7 @@ class StatusFilter(admin.SimpleListFilter):
 
 class CaseEventInline(admin.TabularInline):  # type: ignore[type-arg]
     model = CaseEvent
-    fields = readonly_fields = ("created_at", "kind", "who", "note")
+    fields = readonly_fields = ("created_at", "kind", "who", "what")
     ordering = ["created_at", "id"]
     extra = 0
     can_delete = False
@@ -246,6 +247,35 @@ class CaseEventInline(admin.TabularInline):  # type: ignore[type-arg]
     @admin.display(description=_("by"))
     def who(self, event: CaseEvent) -> str:
         return str(_("system")) if event.actor is None else staff_name(event.actor)
+
+    @admin.display(description=_("note"))
+    def what(self, event: CaseEvent) -> str:
+        """The note; for an assignment, to whom and by which rule."""
+        if event.kind != CaseEvent.Kind.ASSIGNED:
+            return event.note
+        to = self.assignees(event.case_id).get(event.data.get("to"))
+        rule = event.data.get("rule", "")
+        if rule in Case.AssignmentRule.values:
+            rule = str(Case.AssignmentRule(rule).label)
+        said = _("To %(owner)s (%(rule)s).") % {
+            "owner": staff_name(to) if to else _("nobody"),
+            "rule": rule or _("no rule"),
+        }
+        return f"{said} {event.note}".strip()
+
+    def assignees(self, case_id: int) -> dict[int, User]:
+        """The users the case was ever assigned to, in one query per page
+        (the inline is made anew for each request)."""
+        if not hasattr(self, "_assignees"):
+            ids = [
+                data.get("to")
+                for data in CaseEvent.objects.filter(
+                    case_id=case_id, kind=CaseEvent.Kind.ASSIGNED
+                ).values_list("data", flat=True)
+                if isinstance(data, dict)
+            ]
+            self._assignees = User.objects.in_bulk([i for i in ids if i])
+        return self._assignees
 
 
 class CaseInline(HistoryInline):

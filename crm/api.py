@@ -11,6 +11,7 @@ from feedback.metrics_api import views as metrics_api
 from idempotency import api as idempotency_api
 from imports import api as imports_api
 from surveys import api as surveys_api
+from text import api as text_api
 from tokens import api as tokens_api
 from webhooks import api as webhooks_api
 
@@ -32,7 +33,8 @@ router.register("touchpoints", customers_api.TouchpointViewSet)
 router.register("interactions", customers_api.InteractionViewSet)
 router.register("surveys", surveys_api.SurveyViewSet)
 router.register("invitations", surveys_api.InvitationViewSet)
-router.register("responses", surveys_api.SurveyResponseViewSet)
+# text's: surveys' answers with their comment's reading (text/api.py).
+router.register("responses", text_api.SurveyResponseViewSet)
 router.register("cases", feedback_api.CaseViewSet)
 router.register("root-causes", feedback_api.RootCauseViewSet)
 router.register("metrics", metrics_api.MetricsViewSet, basename="metrics")

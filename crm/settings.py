@@ -376,6 +376,10 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A worker process that has grown past this (in KB) is replaced after its
+# task: the weekly theme suggestions load scikit-learn (about 150 MB), which
+# the comment readings of every day need not carry.
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = 250 * 1024
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -421,6 +425,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "purge-webhook-events": {
         "task": "webhooks.tasks.purge_webhook_events_task",
         "schedule": crontab(minute=35),
+    },
+    # Reads the comments whose reading was never queued (a broker outage
+    # when their answer committed) or is stale (text.services).
+    "read-missed-comments": {
+        "task": "text.tasks.read_missed_comments_task",
+        "schedule": 10 * 60,
+    },
+    # Mondays at 04:00: recurring topics among the last 90 days' untagged
+    # comments, offered to managers as theme suggestions.
+    "suggest-themes": {
+        "task": "text.tasks.suggest_themes_task",
+        "schedule": crontab(minute=0, hour=4, day_of_week="mon"),
     },
 }
 
@@ -532,6 +548,8 @@ HOOKS: dict[str, list[str]] = {
     "invitation_sent": ["webhooks.services.on_invitation_sent"],
     "customer_unsubscribed": ["webhooks.services.on_customer_unsubscribed"],
     "case_event": ["webhooks.services.on_case_event"],
+    # text → webhooks: the reading of a comment was stored, changed or removed.
+    "comment_analysed": ["webhooks.services.on_comment_analysed"],
 }
 
 # Webhooks (webhooks/delivery.py, webhooks/http.py). A POST that takes longer
@@ -620,6 +638,9 @@ SPECTACULAR_SETTINGS = {
     # interactions and invitations both have a status, and the interactions'
     # keeps the name it was published with.
     "ENUM_NAME_OVERRIDES": {
+        "LanguageEnum": "customers.models.Language",
+        "CommentLanguageEnum": "text.models.Language",
+        "SentimentEnum": "text.models.Label",
         "ChannelEnum": "customers.models.Channel",
         "StatusEnum": "customers.models.Interaction.Status",
         "InvitationStatusEnum": "surveys.models.Invitation.Status",

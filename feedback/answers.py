@@ -11,6 +11,8 @@ from django.db.models import F, QuerySet
 from feedback.forms import staff_name
 from lib.csv_stream import Echo, in_pieces, safe_cell
 from surveys.models import SurveyResponse
+from text import serializers as text_serializers
+from text.api import with_analysis
 
 
 def with_columns(answers: QuerySet[SurveyResponse]) -> QuerySet[SurveyResponse]:
@@ -47,6 +49,9 @@ CSV_COLUMNS = [
     # band's name on the answer's own scale ("band" is the stored code, the
     # NPS name for every kind; CSAT's "promoter" is "Satisfied").
     "band_label",
+    # Then the reading of the comment (text): comment_language, sentiment,
+    # themes, needs_review; blank while a comment waits to be read.
+    *text_serializers.ANALYSIS_CSV_COLUMNS,
 ]
 
 
@@ -75,6 +80,7 @@ def csv_row(response: SurveyResponse) -> list[object]:
         staff_name(staff) if staff else "",
         getattr(response, "case_pk", None) or "",
         response.get_band_display(),
+        *text_serializers.analysis_csv_cells(response),
     ]
     return [safe_cell(value) for value in values]
 
@@ -82,8 +88,9 @@ def csv_row(response: SurveyResponse) -> list[object]:
 def csv_lines(answers: QuerySet[SurveyResponse]) -> Iterator[str]:
     writer = csv.writer(Echo())
     # iterator(): a server-side cursor on PostgreSQL, CSV_CHUNK rows in memory
-    # at a time, however many answers the view holds.
-    rows = with_columns(answers).order_by("-answered_at", "-id")
+    # at a time, however many answers the view holds; their comments'
+    # readings in the same query, their themes in one more per chunk.
+    rows = with_analysis(with_columns(answers)).order_by("-answered_at", "-id")
     lines = itertools.chain(
         [writer.writerow(CSV_COLUMNS)],
         (

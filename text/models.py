@@ -176,3 +176,53 @@ class CommentTheme(models.Model):
 
     def __str__(self) -> str:
         return f"{self.analysis_id}: {self.theme_id}"
+
+
+class ThemeSuggestion(models.Model):
+    """A recurring topic among recent comments that no theme covers, found
+    by the weekly task (text.analysis.suggestions), for a manager to adopt
+    as a theme or dismiss. Open suggestions are replaced at every run;
+    decided ones stay, and a dismissed topic is not suggested again."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        ADOPTED = "adopted", _("adopted")
+        DISMISSED = "dismissed", _("dismissed")
+
+    language = models.CharField(_("language"), max_length=10, choices=Language.choices)
+    # The topic's strongest terms, as customers wrote them, strongest first.
+    terms = models.JSONField(_("top terms"), default=list)
+    # Ids of three typical answers (SurveyResponse); an answer deleted since
+    # is simply not shown.
+    example_response_ids = models.JSONField(_("example comments"), default=list)
+    comment_count = models.PositiveIntegerField(_("comments"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    theme = models.ForeignKey(
+        Theme,
+        verbose_name=_("theme"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-comment_count", "id"]
+        verbose_name = _("theme suggestion")
+        verbose_name_plural = _("theme suggestions")
+        indexes = [models.Index(fields=["status", "language"])]
+
+    def __str__(self) -> str:
+        return ", ".join(self.terms)

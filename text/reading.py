@@ -39,7 +39,8 @@ def marked_comment(comment: str, analysis: CommentAnalysis | None) -> SafeString
 
 
 def summary(analysis: CommentAnalysis | None) -> SafeString:
-    """"Sentiment: negative (corrected) · Themes: delivery, billing"."""
+    """The reading in one line: Sentiment: negative (corrected) · Themes:
+    delivery, billing."""
     if analysis is None:
         return format_html("{}", _("Not read yet."))
     sentiment = str(Label(analysis.sentiment).label)
@@ -56,5 +57,3 @@ def summary(analysis: CommentAnalysis | None) -> SafeString:
         if analysis.needs_review and analysis.reviewed_at is None
         else "",
     )
-
-

@@ -8,18 +8,32 @@ import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Value, When
 from django.utils import timezone
+from django.utils.text import slugify
+from kombu.exceptions import OperationalError as KombuOperationalError
 
+from lib import hooks
+from lib.validation import save_validated
 from surveys.models import Band, SurveyResponse
-from text import tasks
-from text.analysis import analyse, types
-from text.models import CommentAnalysis, CommentTheme, Label, Theme
+from text import evaluation, tasks
+from text.analysis import analyse, suggestions, types
+from text.models import (
+    CommentAnalysis,
+    CommentTheme,
+    Label,
+    Theme,
+    ThemeSuggestion,
+    keyword_lines,
+)
+from text.serializers import analysis_data
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +82,22 @@ def on_response_recorded(*, response: SurveyResponse, **kwargs: Any) -> None:
     """The `response_recorded` hook: read the comment once the answer has
     committed. An answer whose comment was removed is read too (its analysis
     goes)."""
-    tasks.enrich_comment_task.delay_on_commit(response.pk)  # type: ignore[attr-defined]
+    transaction.on_commit(partial(queue_reading, response.pk))
+
+
+def queue_reading(response_id: int) -> None:
+    """Runs after the answer's commit: a broker out of reach must not fail
+    the customer's request (the answer is saved); the sweep
+    (read_missed_comments) reads the comment later."""
+    try:
+        tasks.enrich_comment_task.delay(response_id)
+    except (KombuOperationalError, OSError) as error:
+        log.warning(
+            "The reading of answer %s's comment was not queued (%s); "
+            "the sweep will read it.",
+            response_id,
+            type(error).__name__,
+        )
 
 
 def enrich_comment(
@@ -88,7 +117,8 @@ def enrich_comment(
         if response is None:
             return None
         if not response.comment.strip():
-            CommentAnalysis.objects.filter(response=response).delete()
+            if CommentAnalysis.objects.filter(response=response).delete()[0]:
+                hooks.announce("comment_analysed", response_id=response.pk)
             return None
         existing = CommentAnalysis.objects.filter(response=response).first()
         digest = comment_digest(response.comment)
@@ -97,8 +127,12 @@ def enrich_comment(
             and existing.comment_digest == digest
             and existing.dictionary_digest == dictionary.digest
         ):
-            # The same reading; only the score may have moved.
+            # The same reading; only the score may have moved. Dated now, so
+            # that the sweep does not take it for a stale one again.
             _flag_contradiction(existing, band=response.band)
+            if existing.analysed_at < response.updated_at:
+                existing.analysed_at = timezone.now()
+                existing.save(update_fields=["analysed_at"])
             return existing
         return _write(response, existing, dictionary, digest=digest)
 
@@ -109,6 +143,7 @@ def _flag_contradiction(analysis: CommentAnalysis, *, band: str) -> None:
         analysis.needs_review = needs_review
         analysis.reviewed_at = None
         analysis.save(update_fields=["needs_review", "reviewed_at"])
+        hooks.announce("comment_analysed", response_id=analysis.response_id)
 
 
 def _write(
@@ -118,6 +153,7 @@ def _write(
     *,
     digest: str,
 ) -> CommentAnalysis:
+    before = analysis_data(existing)
     found = analyse(response.comment, themes=dictionary.specs)
     analysis = existing or CommentAnalysis(response=response)
     analysis.comment_digest = digest
@@ -133,6 +169,10 @@ def _write(
     analysis.analysed_at = timezone.now()
     analysis.save()
     _write_themes(analysis, found.themes, dictionary.by_key())
+    # Only what subscribers see: a dictionary edit reads every comment again,
+    # and most readings come out the same.
+    if analysis_data(analysis) != before:
+        hooks.announce("comment_analysed", response_id=response.pk)
     return analysis
 
 
@@ -171,16 +211,27 @@ def spans_as_lists(spans: Iterable[types.Span]) -> list[list[float]]:
 
 
 def stale_responses(dictionary: Dictionary, *, after: int = 0) -> Any:
-    """Answers with a comment whose analysis is missing or was made with
-    another dictionary, in id order (a resumable walk). A comment edited
-    since its analysis is found by the hook, not here."""
+    """Answers with a comment whose analysis is missing, was made with
+    another dictionary, or is older than the answer's last change, in id
+    order (a resumable walk)."""
     return (
         SurveyResponse.objects.exclude(comment="")
         .filter(pk__gt=after)
-        .exclude(analysis__dictionary_digest=dictionary.digest)
+        .filter(
+            Q(analysis__isnull=True)
+            | ~Q(analysis__dictionary_digest=dictionary.digest)
+            | Q(analysis__analysed_at__lt=F("updated_at"))
+        )
         .order_by("pk")
         .values_list("pk", flat=True)
     )
+
+
+def read_missed_comments(*, batch_size: int = BATCH_SIZE) -> int:
+    """The sweep (beat): one batch of the comments whose reading was never
+    queued (a broker outage) or is stale; the next run takes the next."""
+    done, _last = enrich_stale(batch_size=batch_size)
+    return done
 
 
 def enrich_stale(*, batch_size: int = BATCH_SIZE, after: int = 0) -> tuple[int, int]:
@@ -228,6 +279,7 @@ def correct_sentiment(
     analysis.save(
         update_fields=["corrected_label", "corrected_by", "corrected_at", "reviewed_at"]
     )
+    hooks.announce("comment_analysed", response_id=analysis.response_id)
     return analysis
 
 
@@ -261,9 +313,258 @@ def correct_themes(
     analysis.corrected_by_id = by.pk
     analysis.corrected_at = now
     analysis.save(update_fields=["corrected_by", "corrected_at"])
+    hooks.announce("comment_analysed", response_id=analysis.response_id)
 
 
 def mark_reviewed(analysis: CommentAnalysis, *, now: datetime) -> None:
     CommentAnalysis.objects.filter(pk=analysis.pk, reviewed_at=None).update(
         reviewed_at=now
     )
+
+
+# Theme suggestions: the comments of the last SUGGESTION_WINDOW_DAYS that no
+# theme tags, at most SUGGESTION_COMMENT_LIMIT per language (the latest), so
+# that the weekly fit stays within seconds and a few hundred megabytes.
+SUGGESTION_WINDOW_DAYS = 90
+SUGGESTION_COMMENT_LIMIT = 3000
+SUGGESTION_LANGUAGES = (types.ENGLISH, types.CHINESE)
+
+
+class SuggestionNotOpenError(Exception):
+    """The suggestion was decided meanwhile, or replaced by a newer run."""
+
+
+def suggest_themes(*, now: datetime) -> list[ThemeSuggestion]:
+    """Find this week's theme suggestions, replacing the open ones; adopted
+    and dismissed ones stay, and a dismissed topic is not suggested again.
+    Safe to run twice: the same comments give the same suggestions."""
+    since = now - timedelta(days=SUGGESTION_WINDOW_DAYS)
+    themes = list(Theme.objects.filter(is_active=True))
+    found: list[ThemeSuggestion] = []
+    # The fit is slow CPU work: done before the transaction, which then only
+    # swaps the rows.
+    for language in SUGGESTION_LANGUAGES:
+        topics = suggestions.suggest_topics(
+            untagged_comments(language=language, since=since),
+            language=language,
+            keywords=[
+                keyword
+                for theme in themes
+                for keyword in keyword_lines(
+                    theme.keywords_en
+                    if language == types.ENGLISH
+                    else theme.keywords_zh
+                )
+            ],
+            dismissed=ThemeSuggestion.objects.filter(
+                language=language, status=ThemeSuggestion.Status.DISMISSED
+            ).values_list("terms", flat=True),
+        )
+        found += [
+            ThemeSuggestion(
+                language=language,
+                terms=list(topic.terms),
+                example_response_ids=list(topic.examples),
+                comment_count=topic.count,
+            )
+            for topic in topics
+        ]
+    with transaction.atomic():
+        ThemeSuggestion.objects.filter(status=ThemeSuggestion.Status.OPEN).delete()
+        return ThemeSuggestion.objects.bulk_create(found)
+
+
+def untagged_comments(
+    *, language: str, since: datetime, limit: int = SUGGESTION_COMMENT_LIMIT
+) -> list[suggestions.Comment]:
+    """The latest comments in the language, answered since `since`, that no
+    active theme tags (found or set by staff), in id order."""
+    tagged = CommentTheme.objects.filter(
+        analysis=OuterRef("pk"), is_present=True, theme__is_active=True
+    )
+    rows = (
+        CommentAnalysis.objects.filter(
+            language=language, response__answered_at__gte=since
+        )
+        .filter(~Exists(tagged))
+        .order_by("-response__answered_at", "-response_id")
+        .values_list("response_id", "response__comment")[:limit]
+    )
+    return [
+        suggestions.Comment(id=response_id, text=comment)
+        for response_id, comment in sorted(rows)
+    ]
+
+
+@transaction.atomic
+def adopt_suggestion(
+    suggestion_id: int, *, by: AbstractBaseUser | AnonymousUser, now: datetime
+) -> Theme:
+    """Make the suggestion an active theme named after its top term, with
+    its terms as keywords; past comments are tagged again once it commits.
+    The manager renames it on the theme's page."""
+    suggestion = _open_suggestion(suggestion_id)
+    top = suggestion.terms[0]
+    keywords = "\n".join(suggestion.terms)
+    is_english = suggestion.language == types.ENGLISH
+    theme = save_validated(
+        Theme(
+            key=unique_theme_key(top),
+            name_en=top,
+            name_zh="" if is_english else top,
+            keywords_en=keywords if is_english else "",
+            keywords_zh="" if is_english else keywords,
+            is_active=True,
+        )
+    )
+    suggestion.status = ThemeSuggestion.Status.ADOPTED
+    suggestion.theme = theme
+    suggestion.decided_by_id = by.pk
+    suggestion.decided_at = now
+    suggestion.save(update_fields=["status", "theme", "decided_by", "decided_at"])
+    dictionary_changed()
+    return theme
+
+
+@transaction.atomic
+def dismiss_suggestion(
+    suggestion_id: int, *, by: AbstractBaseUser | AnonymousUser, now: datetime
+) -> ThemeSuggestion:
+    suggestion = _open_suggestion(suggestion_id)
+    suggestion.status = ThemeSuggestion.Status.DISMISSED
+    suggestion.decided_by_id = by.pk
+    suggestion.decided_at = now
+    suggestion.save(update_fields=["status", "decided_by", "decided_at"])
+    return suggestion
+
+
+def _open_suggestion(suggestion_id: int) -> ThemeSuggestion:
+    # Locked: two managers clicking at once decide it once.
+    suggestion = (
+        ThemeSuggestion.objects.select_for_update()
+        .filter(pk=suggestion_id, status=ThemeSuggestion.Status.OPEN)
+        .first()
+    )
+    if suggestion is None:
+        raise SuggestionNotOpenError(suggestion_id)
+    return suggestion
+
+
+def unique_theme_key(term: str) -> str:
+    """A key like the starter themes' ("car_park"), numbered when taken;
+    "theme" for a term with no Latin letters (a Chinese one)."""
+    max_length = Theme._meta.get_field("key").max_length or 50
+    base = slugify(term).replace("-", "_")[: max_length - 4].strip("_") or "theme"
+    taken = set(
+        Theme.objects.filter(key__startswith=base).values_list("key", flat=True)
+    )
+    key, number = base, 1
+    while key in taken:
+        number += 1
+        key = f"{base}_{number}"
+    return key
+
+
+@dataclass(frozen=True)
+class CorrectionAccuracy:
+    """How the analyser's readings of one language's comments compare with
+    staff corrections. `sentiment` is None when no sentiment was corrected,
+    `themes` when no comment's themes were."""
+
+    language: str
+    sentiment: evaluation.Report | None
+    themes: evaluation.Report | None
+
+
+def correction_accuracy() -> list[CorrectionAccuracy]:
+    """Per language (English, Chinese, then unknown when it has any): the
+    analyser's sentiment against the staff's corrected sentiment, and the
+    analyser's themes against those staff left, added or removed."""
+    sentiment = _sentiment_against_corrections()
+    themes = _themes_against_corrections()
+    languages = [
+        language
+        for language in types.LANGUAGES
+        if language != types.UNKNOWN or language in sentiment or language in themes
+    ]
+    return [
+        CorrectionAccuracy(
+            language=language,
+            sentiment=sentiment.get(language),
+            themes=themes.get(language),
+        )
+        for language in languages
+    ]
+
+
+def _sentiment_against_corrections() -> dict[str, evaluation.Report]:
+    """One query: how many corrected readings per (language, analyser's
+    label, staff's label); the staff's label is the gold one."""
+    counts = (
+        CommentAnalysis.objects.exclude(corrected_label="")
+        .values_list("language", "label", "corrected_label")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    rows: dict[str, list[evaluation.GoldRow]] = {}
+    predictions: dict[str, list[evaluation.Prediction]] = {}
+    for language, label, corrected, count in counts:
+        rows.setdefault(language, []).extend(
+            [evaluation.GoldRow(text="", sentiment=corrected, themes=frozenset())]
+            * count
+        )
+        predictions.setdefault(language, []).extend(
+            [evaluation.Prediction(sentiment=label, themes=frozenset())] * count
+        )
+    return {
+        language: evaluation.score(rows[language], predictions[language])
+        for language in rows
+    }
+
+
+# A theme row's verdict on a corrected reading. Staff rows keep the spans
+# the analyser found (services.correct_themes leaves them), so a staff row
+# with spans is one the analyser had found, and one without, one it missed.
+KEPT, MISSED, FALSE_FIND = "kept", "missed", "false find"
+
+
+def _themes_against_corrections() -> dict[str, evaluation.Report]:
+    """One query: per (language, theme, verdict), the theme rows of the
+    readings staff corrected. A theme the analyser found and staff left is
+    right, one staff added is a miss, one staff removed a false find."""
+    found = Q(source=CommentTheme.Source.ANALYSIS) | ~Q(spans=[])
+    counts = (
+        CommentTheme.objects.filter(analysis__corrected_at__isnull=False)
+        .annotate(
+            verdict=Case(
+                When(found & Q(is_present=True), then=Value(KEPT)),
+                When(Q(is_present=True), then=Value(MISSED)),
+                When(found, then=Value(FALSE_FIND)),
+                default=Value(""),
+            )
+        )
+        .exclude(verdict="")
+        .values_list(
+            "analysis__language", "theme__name_en", "theme__name_zh", "verdict"
+        )
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    rows: dict[str, list[evaluation.GoldRow]] = {}
+    predictions: dict[str, list[evaluation.Prediction]] = {}
+    for language, name_en, name_zh, verdict, count in counts:
+        name = frozenset(
+            [name_zh if language == types.CHINESE and name_zh else name_en]
+        )
+        staff = frozenset() if verdict == FALSE_FIND else name
+        analyser = frozenset() if verdict == MISSED else name
+        rows.setdefault(language, []).extend(
+            [evaluation.GoldRow(text="", sentiment=types.NEUTRAL, themes=staff)] * count
+        )
+        predictions.setdefault(language, []).extend(
+            [evaluation.Prediction(sentiment=types.NEUTRAL, themes=analyser)] * count
+        )
+    return {
+        language: evaluation.score(rows[language], predictions[language])
+        for language in rows
+    }

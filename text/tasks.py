@@ -21,7 +21,24 @@ def enrich_comment_task(response_id: int) -> str:
 
 
 @shared_task
+def read_missed_comments_task() -> int:
+    from text import services
+
+    return services.read_missed_comments()
+
+
+@shared_task
 def retag_comments_task() -> int:
     from text import services
 
     return services.retag_all()
+
+
+@shared_task
+def suggest_themes_task() -> int:
+    """Weekly (CELERY_BEAT_SCHEDULE): this week's theme suggestions."""
+    from django.utils import timezone
+
+    from text import services
+
+    return len(services.suggest_themes(now=timezone.now()))

@@ -22,6 +22,7 @@ EVENT_TYPES = [
     "invitation.sent",
     "response.created",
     "response.updated",
+    "response.analysed",
     "case.opened",
     "case.contacted",
     "case.closed",

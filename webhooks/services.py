@@ -32,10 +32,13 @@ from lib.validation import save_validated
 from surveys.models import Invitation, SurveyResponse
 from surveys.serializers import InvitationSerializer, SurveyResponseSerializer
 from surveys.services import answers
+from text.api import with_analysis
+from text.serializers import SurveyResponseSerializer as AnalysedResponseSerializer
 from webhooks import tasks
 from webhooks.models import PING, Delivery, Event, Subscription
 
 RESPONSE_UPDATED = "response.updated"
+RESPONSE_ANALYSED = "response.analysed"
 CASE_EVENT_TYPES = {
     CaseEvent.Kind.OPENED: "case.opened",
     CaseEvent.Kind.CONTACTED: "case.contacted",
@@ -231,6 +234,23 @@ def unsent_update(response_id: int, *, since: datetime) -> Event | None:
         or delivery.claimed_at is not None
     ]
     return None if started else event
+
+
+def on_comment_analysed(*, response_id: int) -> None:
+    """The `comment_analysed` hook (text): the reading of an answer's comment
+    was stored, changed (a new reading, a staff correction, a contradiction
+    found or gone) or removed with the comment. response.analysed carries the
+    answer as the API shows it, `analysis` included (null once removed).
+
+    An event of its own, not a response.updated: the reading comes a moment
+    after the answer's own event, from a task, and is no change of the answer
+    by its customer (whose edits response.updated coalesces)."""
+
+    def data() -> Any:
+        response = with_analysis(SurveyResponse.objects.filter(pk=response_id)).get()
+        return representation(AnalysedResponseSerializer, response)
+
+    emit(RESPONSE_ANALYSED, data)
 
 
 def on_customer_unsubscribed(*, customer_id: int) -> None:

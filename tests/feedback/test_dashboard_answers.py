@@ -252,6 +252,11 @@ def test_the_csv_has_one_row_per_answer_with_every_dimension(
         "staff_id": "",
         "staff": "",
         "case_id": str(detractor.case.pk),
+        # Not read yet (the tests run no worker): blank, not a guess.
+        "comment_language": "",
+        "sentiment": "",
+        "themes": "",
+        "needs_review": "",
     }
 
 

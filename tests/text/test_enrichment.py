@@ -6,12 +6,13 @@ import pytest
 from celery.exceptions import Retry
 from django.core.management import call_command
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from crm.celery import app
 from surveys.models import Invitation, SurveyResponse
 from surveys.services import answers
 from tests.factories import InvitationFactory, SurveyFactory, UserFactory
-from text import services
+from text import services, tasks
 from text.models import CommentAnalysis, CommentTheme, Theme
 
 pytestmark = pytest.mark.django_db
@@ -194,3 +195,38 @@ def test_enrich_comments_reads_what_is_missing_and_is_safe_to_run_twice(
     assert first.splitlines()[-1] == "Enriched 1 comments."
     assert "1/1 comments" in first
     assert second.splitlines()[-1] == "Enriched 0 comments."
+
+
+def test_a_broker_out_of_reach_loses_no_answer_and_the_sweep_reads_it_later(
+    invitation, django_capture_on_commit_callbacks, monkeypatch, caplog
+):
+    def unreachable(*args, **kwargs):
+        raise KombuOperationalError("Error 111 connecting to 127.0.0.1:1.")
+
+    monkeypatch.setattr(tasks.enrich_comment_task, "delay", unreachable)
+
+    response = answer(invitation, 2, RUDE, django_capture_on_commit_callbacks)
+
+    assert SurveyResponse.objects.get(pk=response.pk).comment == RUDE
+    assert not CommentAnalysis.objects.exists()
+    assert "the sweep will read it" in caplog.text
+    assert RUDE not in caplog.text
+    assert services.read_missed_comments() == 1
+    assert CommentAnalysis.objects.get(response=response).label == "negative"
+    assert services.read_missed_comments() == 0
+
+
+def test_the_sweep_reads_again_a_comment_edited_since_its_reading(
+    invitation, django_capture_on_commit_callbacks, monkeypatch
+):
+    answer(invitation, 2, RUDE, django_capture_on_commit_callbacks)
+    monkeypatch.setattr(tasks.enrich_comment_task, "delay", lambda *args: None)
+    response = answer(
+        invitation, 9, "Lovely people, thank you!", django_capture_on_commit_callbacks
+    )
+    assert CommentAnalysis.objects.get(response=response).label == "negative"
+
+    assert services.read_missed_comments() == 1
+
+    assert CommentAnalysis.objects.get(response=response).label == "positive"
+    assert services.read_missed_comments() == 0

@@ -239,3 +239,31 @@ def _points(kind: str, counts: BandCounts) -> float:
     if kind == NPS:
         return 100 * (counts.promoters - counts.detractors) / counts.n
     return 100 * counts.promoters / counts.n
+
+
+@dataclass(frozen=True)
+class ShareChange:
+    """A share's move between two independent samples, in percentage
+    points: `share` now, `change` from before, and whether it is more than
+    chance explains (the pooled two-proportion z-test, 95%, two-sided; None
+    below the minimum sample on either side)."""
+
+    share: float | None
+    change: float | None
+    is_significant: bool | None
+
+
+def share_change(
+    count: int, n: int, count_before: int, n_before: int, *, minimum: int = 1
+) -> ShareChange:
+    share = None if n == 0 else count / n * 100
+    if n == 0 or n_before == 0:
+        return ShareChange(share=share, change=None, is_significant=None)
+    change = share - count_before / n_before * 100 if share is not None else None
+    if n < max(minimum, 1) or n_before < max(minimum, 1):
+        return ShareChange(share=share, change=change, is_significant=None)
+    pooled = (count + count_before) / (n + n_before)
+    error = math.sqrt(pooled * (1 - pooled) * (1 / n + 1 / n_before))
+    difference = count / n - count_before / n_before
+    significant = difference != 0 if error == 0 else abs(difference / error) > Z_95
+    return ShareChange(share=share, change=change, is_significant=significant)

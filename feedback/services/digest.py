@@ -20,7 +20,7 @@ import smtplib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -30,8 +30,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from customers.models import Stage
-from feedback.metrics import scores
-from feedback.metrics.filters import AnswerFilter
+from feedback.metrics import scores, statistics, themes
+from feedback.metrics.filters import AnswerFilter, minimum_sample
 from feedback.metrics.periods import period_start
 from feedback.metrics.statistics import Score
 from feedback.models import Case, StaffPreference, WeeklyDigest
@@ -54,6 +54,8 @@ MAX_ATTEMPTS = 24
 # this belonged to a dead worker.
 LEASE = timedelta(minutes=10)
 OVERDUE_SHOWN = 5
+# The themes whose share of the comments moved most, in each digest.
+MOVING_THEMES = 3
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,17 @@ class TopPainPoint:
 
 
 @dataclass(frozen=True)
+class MovingTheme:
+    """A theme whose share of the week's read comments moved most from the
+    week before (percentage points)."""
+
+    name: str
+    n: int
+    move: statistics.ShareChange
+    link: str
+
+
+@dataclass(frozen=True)
 class Contents:
     """What every manager's digest of one week says (each in their own
     language): the same for all of them, so computed once per run. `now` is
@@ -90,6 +103,7 @@ class Contents:
     week_end: date
     kinds: list[KindFigures]
     pain_point: TopPainPoint | None
+    moving_themes: list[MovingTheme]
     overdue_count: int
     overdue: list[OverdueCase]
     overdue_link: str
@@ -285,6 +299,7 @@ def contents_of(week_start: date, *, now: datetime) -> Contents:
         week_end=week_end,
         kinds=kinds,
         pain_point=top_pain_point(week_start, kinds),
+        moving_themes=moving_themes(week_start, kinds),
         overdue_count=overdue.count(),
         overdue=[
             OverdueCase(case=case, link=alerts.case_link(case))
@@ -322,6 +337,63 @@ def top_pain_point(week_start: date, kinds: list[KindFigures]) -> TopPainPoint |
         figures=cell.figures,
         link=dashboard_link(week_start, **parameters),
     )
+
+
+def moving_themes(week_start: date, kinds: list[KindFigures]) -> list[MovingTheme]:
+    """The MOVING_THEMES themes whose share of the read comments changed
+    most from the week before, among the answers of the scale most answers
+    of the week used (as the top pain point), the significant moves first;
+    six queries."""
+    kind = max(kinds, key=lambda row: row.figures.n).kind
+    now = theme_mentions(kind, week_start, week_start + timedelta(days=6))
+    before = theme_mentions(
+        kind, week_start - timedelta(days=7), week_start - timedelta(days=1)
+    )
+    (read, mentions, active), (read_before, mentions_before, _) = now, before
+    minimum = minimum_sample()
+    moves = []
+    for theme_id, theme in active.items():
+        move = statistics.share_change(
+            mentions.get(theme_id, 0),
+            read,
+            mentions_before.get(theme_id, 0),
+            read_before,
+            minimum=minimum,
+        )
+        if move.change:
+            moves.append(
+                MovingTheme(
+                    name=themes.theme_name(theme),
+                    n=mentions.get(theme_id, 0),
+                    move=move,
+                    link=dashboard_link(week_start, kind=kind, theme=theme_id),
+                )
+            )
+    moves.sort(
+        key=lambda each: (
+            each.move.is_significant is not True,
+            -abs(each.move.change or 0),
+        )
+    )
+    return moves[:MOVING_THEMES]
+
+
+def significant_and_largest_first(theme: MovingTheme) -> tuple[bool, float]:
+    return (theme.move.is_significant is not True, -abs(theme.move.change or 0))
+
+
+def theme_mentions(
+    kind: str, start: date, end: date
+) -> tuple[int, dict[int, int], dict[int, Any]]:
+    """The answers with a read comment in the days, how many of them mention
+    each active theme, and the active themes."""
+    counts = themes.count_themes(AnswerFilter(kind=kind, start=start, end=end))
+    read = sum(counts.read.values(), statistics.BandCounts()).n
+    mentions: Counter[int] = Counter()
+    for cell in counts.mentioned.values():
+        for theme_id, (bands, _negative) in cell.items():
+            mentions[theme_id] += bands.n
+    return read, dict(mentions), counts.themes
 
 
 def stage_label(stage: str) -> "StrOrPromise":

@@ -54,6 +54,29 @@ def test_the_case_page_marks_the_words_behind_the_comments_reading(client, owner
     assert "Sentiment: negative · Themes: delivery, staff attitude" in html
 
 
+def test_the_timeline_says_to_whom_each_assignment_went_and_why(
+    client, owner, manager, case
+):
+    CaseEventFactory.create(
+        case=case,
+        kind=Event.ASSIGNED,
+        data={"from": None, "to": owner.pk, "rule": "customer_owner"},
+    )
+    CaseEventFactory.create(
+        case=case,
+        kind=Event.ASSIGNED,
+        actor=manager,
+        note="She knows the account",
+        data={"from": owner.pk, "to": manager.pk, "rule": "by_hand"},
+    )
+    client.force_login(owner)
+
+    html = client.get(case_url(case)).content.decode()
+
+    assert "To Oona Owner (The customer&#x27;s owner)." in html
+    assert "To mia-manager (By hand). She knows the account" in html
+
+
 def test_a_comment_not_read_yet_is_shown_plain(client, owner, case):
     client.force_login(owner)
 

@@ -34,7 +34,8 @@ def test_healthz_is_503_and_names_the_failing_part(client, monkeypatch):
 
 
 def test_healthz_reports_an_unreachable_broker(client, monkeypatch):
-    nothing_listens = Celery(broker="redis://127.0.0.1:1/0")
+    # Not the current app: the tasks that later tests queue must keep theirs.
+    nothing_listens = Celery(broker="redis://127.0.0.1:1/0", set_as_current=False)
     monkeypatch.setattr(views, "celery_app", nothing_listens)
 
     response = client.get("/healthz")

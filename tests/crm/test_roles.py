@@ -42,6 +42,7 @@ def test_support_logs_interactions_views_surveys_and_opens_cases():
         "text.view_theme",
         "text.view_commentanalysis",
         "text.change_commentanalysis",
+        "text.view_themesuggestion",
     }
 
 
@@ -97,6 +98,10 @@ def test_manager_may_do_everything_in_the_three_apps():
         "text.delete_theme",
         "text.view_commentanalysis",
         "text.change_commentanalysis",
+        # And adopt or dismiss the theme suggestions.
+        "text.view_themesuggestion",
+        "text.add_themesuggestion",
+        "text.change_themesuggestion",
     }
 
     assert (

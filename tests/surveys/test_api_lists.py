@@ -157,4 +157,9 @@ def test_the_schema_documents_the_surveys_api_without_tokens():
         "search",
         "survey",
         "updated_since",
+        # The comment's reading (text/api.py registers the responses).
+        "comment_language",
+        "needs_review",
+        "sentiment",
+        "theme",
     }

@@ -55,6 +55,8 @@ def test_a_response_is_read_with_every_field(support):
         "segment": "enterprise",
         "company": company.id,
         "staff": support.id,
+        # Not read yet: the tests run no worker (text's tests read comments).
+        "analysis": None,
     }
 
 

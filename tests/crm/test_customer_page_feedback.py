@@ -62,6 +62,17 @@ def test_logging_a_call_says_when_its_survey_goes(client, support):
     assert said == ["Call logged. NPS survey scheduled for 09:06 (in 60 minutes)."]
 
 
+def test_logging_a_call_says_when_its_survey_goes_in_chinese(client, support):
+    SurveyFactory.create(name="Support NPS", kind="nps", delay_minutes=60)
+    customer = CustomerFactory.create(name="Ruby Rossi")
+    client.force_login(support)
+    client.cookies["django_language"] = "zh-hans"
+
+    said = log_a_call(client, customer)
+
+    assert said == ["已记录电话。 NPS 调查问卷已安排在 09:06 发送（60 分钟后）。"]
+
+
 def test_logging_a_call_says_why_no_survey_goes(client, support):
     support_nps = SurveyFactory.create(kind="nps", delay_minutes=60)
     customer = CustomerFactory.create(name="Ruby Rossi")

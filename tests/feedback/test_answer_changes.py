@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from feedback.models import Case, CaseEvent, RootCause
 from feedback.services import cases
@@ -281,3 +282,29 @@ def test_an_open_case_lets_the_answer_change_and_its_page_shows_both_scores(
     assert "case-score-change" not in while_the_same
     assert "Opened at 2 (Detractor), now 9 (Promoter)." in changed
     assert "Nobody called me back" in changed
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (
+            {"score_changed": True, "score": 9, "comment": "", "from_comment": ""},
+            "客户已将评分改为 9。",
+        ),
+        (
+            {"score_changed": False, "score": 2, "comment": "x", "from_comment": ""},
+            "客户添加了留言。",
+        ),
+        (
+            {"score_changed": False, "score": 2, "comment": "y", "from_comment": "x"},
+            "客户修改了留言。",
+        ),
+        (
+            {"score_changed": False, "score": 2, "comment": "", "from_comment": "x"},
+            "客户删除了留言。",
+        ),
+    ],
+)
+def test_the_timeline_says_each_change_in_chinese_too(change, said):
+    with translation.override("zh-hans"):
+        assert cases.describe_change(change) == said

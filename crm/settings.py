@@ -543,6 +543,9 @@ HOOKS: dict[str, list[str]] = {
         # surveys → text: read the comment once the answer commits.
         "text.services.on_response_recorded",
     ],
+    # surveys → text: an answer is being deleted (its reading leaves the
+    # comment rollup).
+    "response_deleting": ["text.services.on_response_deleting"],
     # Webhook events (webhooks/services.py), written in the change's transaction.
     "interaction_created": ["webhooks.services.on_interaction_created"],
     "invitation_sent": ["webhooks.services.on_invitation_sent"],

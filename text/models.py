@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from lib.validation import single_line
+from surveys.models import Band, Kind, ScoreRollup
 from text.analysis import types
 
 
@@ -119,6 +120,11 @@ class CommentAnalysis(models.Model):
     )
     corrected_at = models.DateTimeField(_("corrected at"), null=True, blank=True)
     analysed_at = models.DateTimeField(_("analysed at"))
+    # What the comment rollup counts this reading under (text.rollup): the
+    # answer's band and day when last counted, so that a change subtracts
+    # exactly what was added.
+    counted_band = models.CharField(max_length=10, choices=Band.choices, blank=True)
+    counted_day = models.DateField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("comment analysis")
@@ -226,3 +232,80 @@ class ThemeSuggestion(models.Model):
 
     def __str__(self) -> str:
         return ", ".join(self.terms)
+
+
+class CommentRollup(models.Model):
+    """Day-level counts of the read comments, for the dashboard's sentiment
+    and theme figures: per day (in settings.TIME_ZONE), survey, kind and
+    value of one dimension keyed as surveys.ScoreRollup keys its rows
+    (dimension "all" with value "" counts every answer), the comments'
+    sentiment (a staff correction first) and language, the bands of their
+    answers. A row without a theme counts every read comment; a row with one
+    counts the comments mentioning it (is_present), active or not.
+    text/rollup.py keeps the counts equal to a recomputation."""
+
+    day = models.DateField(_("day"))
+    survey = models.ForeignKey(
+        "surveys.Survey",
+        verbose_name=_("survey"),
+        db_index=False,  # the reads go through the unique indexes below
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    dimension = models.CharField(
+        _("dimension"), max_length=10, choices=ScoreRollup.Dimension.choices
+    )
+    value = models.CharField(_("value"), max_length=50, blank=True)
+    theme = models.ForeignKey(
+        Theme,
+        verbose_name=_("theme"),
+        db_index=False,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    sentiment = models.CharField(_("sentiment"), max_length=10, choices=Label.choices)
+    language = models.CharField(_("language"), max_length=10, choices=Language.choices)
+    promoters = models.IntegerField(_("promoters"), default=0)
+    passives = models.IntegerField(_("passives"), default=0)
+    detractors = models.IntegerField(_("detractors"), default=0)
+
+    class Meta:
+        verbose_name = _("comment rollup row")
+        verbose_name_plural = _("comment rollup")
+        # Two partial keys, as a NULL never conflicts in a unique index: the
+        # upserts name one or the other (valid on PostgreSQL and SQLite).
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "kind",
+                    "dimension",
+                    "value",
+                    "day",
+                    "survey",
+                    "sentiment",
+                    "language",
+                ],
+                condition=models.Q(theme__isnull=True),
+                name="comment_rollup_read_key",
+            ),
+            models.UniqueConstraint(
+                fields=[
+                    "kind",
+                    "dimension",
+                    "value",
+                    "day",
+                    "survey",
+                    "theme",
+                    "sentiment",
+                    "language",
+                ],
+                condition=models.Q(theme__isnull=False),
+                name="comment_rollup_theme_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.dimension}={self.value} {self.day}"

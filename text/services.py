@@ -23,7 +23,8 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from lib import hooks
 from lib.validation import save_validated
 from surveys.models import Band, SurveyResponse
-from text import evaluation, tasks
+from surveys.services.rollup import day_of
+from text import evaluation, rollup, tasks
 from text.analysis import analyse, suggestions, types
 from text.models import (
     CommentAnalysis,
@@ -78,11 +79,44 @@ def contradicts(band: str, label: str) -> bool:
     )
 
 
-def on_response_recorded(*, response: SurveyResponse, **kwargs: Any) -> None:
+def on_response_recorded(
+    *, response: SurveyResponse, created: bool = False, **kwargs: Any
+) -> None:
     """The `response_recorded` hook: read the comment once the answer has
     committed. An answer whose comment was removed is read too (its analysis
-    goes)."""
+    goes). A changed answer's reading moves to its new band in the comment
+    rollup now, in the answer's transaction, which holds the answer's row."""
+    if not created:
+        analysis = CommentAnalysis.objects.filter(response_id=response.pk).first()
+        if analysis is not None:
+            _recount_answer(analysis, response)
     transaction.on_commit(partial(queue_reading, response.pk))
+
+
+def on_response_deleting(*, response: SurveyResponse, **kwargs: Any) -> None:
+    """The `response_deleting` hook: take the answer's reading out of the
+    comment rollup before the answer, and with it the reading, goes."""
+    # The answer's row first, as every writer of a reading takes it.
+    locked = (
+        SurveyResponse.objects.select_for_update(of=("self",))
+        .filter(pk=response.pk)
+        .first()
+    )
+    analysis = CommentAnalysis.objects.filter(response_id=response.pk).first()
+    if locked is not None and analysis is not None:
+        rollup.count_change(rollup.counted(analysis, locked), None)
+
+
+def _recount_answer(analysis: CommentAnalysis, response: SurveyResponse) -> None:
+    """Move an unchanged reading to its answer's band and day, when they
+    are not those it was counted under."""
+    day = day_of(response.answered_at)
+    if (analysis.counted_band, analysis.counted_day) == (response.band, day):
+        return
+    before = rollup.counted(analysis, response)
+    analysis.counted_band, analysis.counted_day = response.band, day
+    analysis.save(update_fields=["counted_band", "counted_day"])
+    rollup.count_change(before, rollup.counted(analysis, response))
 
 
 def queue_reading(response_id: int) -> None:
@@ -116,11 +150,14 @@ def enrich_comment(
         )
         if response is None:
             return None
+        existing = CommentAnalysis.objects.filter(response=response).first()
         if not response.comment.strip():
-            if CommentAnalysis.objects.filter(response=response).delete()[0]:
+            if existing is not None:
+                before = rollup.counted(existing, response)
+                existing.delete()
+                rollup.count_change(before, None)
                 hooks.announce("comment_analysed", response_id=response.pk)
             return None
-        existing = CommentAnalysis.objects.filter(response=response).first()
         digest = comment_digest(response.comment)
         if (
             existing is not None
@@ -130,6 +167,7 @@ def enrich_comment(
             # The same reading; only the score may have moved. Dated now, so
             # that the sweep does not take it for a stale one again.
             _flag_contradiction(existing, band=response.band)
+            _recount_answer(existing, response)
             if existing.analysed_at < response.updated_at:
                 existing.analysed_at = timezone.now()
                 existing.save(update_fields=["analysed_at"])
@@ -154,6 +192,7 @@ def _write(
     digest: str,
 ) -> CommentAnalysis:
     before = analysis_data(existing)
+    counted_before = rollup.counted(existing, response)
     found = analyse(response.comment, themes=dictionary.specs)
     analysis = existing or CommentAnalysis(response=response)
     analysis.comment_digest = digest
@@ -167,8 +206,11 @@ def _write(
     if needs_review != analysis.needs_review:
         analysis.needs_review, analysis.reviewed_at = needs_review, None
     analysis.analysed_at = timezone.now()
+    analysis.counted_band = response.band
+    analysis.counted_day = day_of(response.answered_at)
     analysis.save()
     _write_themes(analysis, found.themes, dictionary.by_key())
+    rollup.count_change(counted_before, rollup.counted(analysis, response))
     # Only what subscribers see: a dictionary edit reads every comment again,
     # and most readings come out the same.
     if analysis_data(analysis) != before:
@@ -271,6 +313,7 @@ def correct_sentiment(
     """A staff member's reading of the comment; it stands through every
     re-analysis. Reviewing a contradiction this way clears it from the
     queue."""
+    response, before = _counted_for_correction(analysis)
     analysis.corrected_label = Label(label)
     analysis.corrected_by_id = by.pk
     analysis.corrected_at = now
@@ -279,8 +322,30 @@ def correct_sentiment(
     analysis.save(
         update_fields=["corrected_label", "corrected_by", "corrected_at", "reviewed_at"]
     )
+    _count_correction(analysis, response, before)
     hooks.announce("comment_analysed", response_id=analysis.response_id)
     return analysis
+
+
+def _counted_for_correction(
+    analysis: CommentAnalysis,
+) -> tuple[SurveyResponse, rollup.Counted | None]:
+    """The answer, locked (as every writer of a reading locks it first), and
+    the reading as the rollup counts it, read again under the lock."""
+    response = SurveyResponse.objects.select_for_update(of=("self",)).get(
+        pk=analysis.response_id
+    )
+    stored = CommentAnalysis.objects.filter(pk=analysis.pk).first()
+    return response, rollup.counted(stored, response)
+
+
+def _count_correction(
+    analysis: CommentAnalysis,
+    response: SurveyResponse,
+    before: rollup.Counted | None,
+) -> None:
+    stored = CommentAnalysis.objects.filter(pk=analysis.pk).first()
+    rollup.count_change(before, rollup.counted(stored, response))
 
 
 @transaction.atomic
@@ -293,6 +358,7 @@ def correct_themes(
 ) -> None:
     """The comment's themes as a staff member reads them: added ones and
     removed ones are kept as staff rows, which re-tagging leaves alone."""
+    response, before = _counted_for_correction(analysis)
     wanted = {theme.pk: theme for theme in themes}
     current = {
         row.theme_id: row for row in CommentTheme.objects.filter(analysis=analysis)
@@ -313,6 +379,7 @@ def correct_themes(
     analysis.corrected_by_id = by.pk
     analysis.corrected_at = now
     analysis.save(update_fields=["corrected_by", "corrected_at"])
+    _count_correction(analysis, response, before)
     hooks.announce("comment_analysed", response_id=analysis.response_id)
 
 

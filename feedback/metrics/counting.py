@@ -1,12 +1,13 @@
 """Counting the answers' bands: from the rollup (surveys.models.ScoreRollup)
-when it holds exactly the answers asked for, else from the raw answers, by
+when it holds exactly the answers asked for (`rollup_dimension` decides for
+the comment rollup too, text.models.CommentRollup), else from the raw answers, by
 the database in one query per chart (conditional aggregates over the
 dimensions frozen on each answer)."""
 
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -33,6 +34,7 @@ from feedback.metrics.filters import (
 )
 from feedback.metrics.statistics import BandCounts
 from surveys.models import Band, ScoreRollup, SurveyResponse
+from text.models import CommentRollup
 
 BAND_COUNTS: dict[str, Combinable] = {
     "promoters": Count("pk", filter=Q(band=Band.PROMOTER)),
@@ -183,22 +185,44 @@ def _rollup_rows(
     answers: AnswerFilter, *, by: Dimension | Literal["journey"] | None
 ) -> QuerySet[ScoreRollup] | None:
     """The rollup's rows holding exactly these answers, or None when the
-    rollup cannot answer: it is switched off, "latest" mode, a zone other
-    than TIME_ZONE (its days are TIME_ZONE's), a theme, sentiment or
-    language (it does not count by the comments' reading), or more dimensions than one
-    of its rows counts by (a filter on one and a breakdown by another, or
-    company and staff, which it leaves out)."""
-    if not settings.METRICS_USE_ROLLUP or answers.mode != "all":
-        return None
+    rollup cannot answer (`rollup_dimension`), or for a theme, sentiment or
+    language (it does not count by the comments' reading)."""
     if answers.reads_comments:
+        return None
+    dimension = rollup_dimension(answers, by=by)
+    if dimension is None:
+        return None
+    return rollup_rows(ScoreRollup.objects.all(), answers, dimension=dimension)
+
+
+def rollup_dimension(
+    answers: AnswerFilter, *, by: Dimension | Literal["journey"] | None
+) -> str | None:
+    """The dimension of the rollups' rows (ScoreRollup, text.CommentRollup)
+    that hold exactly these answers grouped `by`, or None when no row does:
+    the rollups are switched off, "latest" mode, a zone other than TIME_ZONE
+    (their days are TIME_ZONE's), or more dimensions than one of their rows
+    counts by (a filter on one and a breakdown by another, or company and
+    staff, which they leave out)."""
+    if not settings.METRICS_USE_ROLLUP or answers.mode != "all":
         return None
     if getattr(answers.zone, "key", None) != settings.TIME_ZONE:
         return None
     named = set(answers.dimensions) | ({by} if by not in (None, "survey") else set())
     if len(named) > 1 or not named <= ROLLED_UP:
         return None
-    dimension = named.pop() if named else "all"
-    rows = ScoreRollup.objects.filter(kind=answers.kind, dimension=dimension)
+    return named.pop() if named else "all"
+
+
+RollupModel = TypeVar("RollupModel", ScoreRollup, CommentRollup)
+
+
+def rollup_rows(
+    rows: QuerySet[RollupModel], answers: AnswerFilter, *, dimension: str
+) -> QuerySet[RollupModel]:
+    """A rollup's rows of `dimension` for the answers' kind, survey, value of
+    the dimension and days."""
+    rows = rows.filter(kind=answers.kind, dimension=dimension)
     if dimension in answers.dimensions:
         rows = rows.filter(value=str(answers.dimensions[dimension]))
     if answers.survey is not None:

@@ -2,10 +2,13 @@
 each theme's volume and impact on the score, and per journey cell its top
 negative theme and the theme that drives it down.
 
-The counts come from the database, one grouped query per figure (conditional
-counts over the answers joined to their comment's reading); the statistics
-are in `statistics` (`proportion_margin`, `theme_impact`). The rollup does
-not count by theme or sentiment: these figures always read the answers.
+The counts come from the database, one grouped query per figure: from the
+comment rollup (text.models.CommentRollup) when its rows hold exactly the
+answers asked for (as `counting.rollup_dimension` decides for the scores;
+a theme filter asks which themes are mentioned together, which it does not
+count), else conditional counts over the answers joined to their comment's
+reading. The statistics are in `statistics` (`proportion_margin`,
+`theme_impact`).
 """
 
 from collections import defaultdict
@@ -14,15 +17,19 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Value
-from django.db.models.functions import Coalesce, NullIf
+from django.db.models import Count, DateField, F, Q, QuerySet, Sum, Value
+from django.db.models.expressions import Combinable
+from django.db.models.functions import Coalesce, NullIf, Trunc
 from django.utils.translation import get_language
 
 from feedback.metrics.counting import (
     BAND_COUNTS,
+    ROLLUP_SUMS,
     _as_date,
     _period_of_answer,
     live_rows,
+    rollup_dimension,
+    rollup_rows,
 )
 from feedback.metrics.filters import AnswerFilter, Interval, minimum_sample
 from feedback.metrics.periods import period_end, period_label, periods_between
@@ -33,7 +40,7 @@ from feedback.metrics.statistics import (
     theme_impact,
 )
 from surveys.models import SurveyResponse
-from text.models import Label, Theme
+from text.models import CommentRollup, Label, Theme
 
 SENTIMENTS: tuple[str, ...] = tuple(Label.values)
 NEGATIVE = str(Label.NEGATIVE)
@@ -43,6 +50,8 @@ SENTIMENT = Coalesce(
     NullIf(F("analysis__corrected_label"), Value("")), "analysis__label"
 )
 THEME = "analysis__themes__theme_id"
+# A rollup row's comments: every answer it counts has one.
+ROLLUP_COMMENTS = F("promoters") + F("passives") + F("detractors")
 
 
 @dataclass(frozen=True)
@@ -104,13 +113,20 @@ def sentiment_trend(
         raise ValueError("A trend needs a range with both ends.")
     starts = periods_between(answers.start, answers.end, interval)
     widened = replace(answers, start=starts[0], end=period_end(starts[-1], interval))
-    rows = (
-        live_rows(widened, per=interval)
-        .filter(analysis__isnull=False)
-        .annotate(sentiment=SENTIMENT)
-        .values(period_key=_period_of_answer(interval, widened.zone))
-        .annotate(**_sentiment_counts())
-    )
+    rollup = _comment_rollup(widened, by=None, themed=False)
+    rows: QuerySet[Any, dict[str, Any]]
+    if rollup is None:
+        rows = (
+            live_rows(widened, per=interval)
+            .filter(analysis__isnull=False)
+            .annotate(sentiment=SENTIMENT)
+            .values(period_key=_period_of_answer(interval, widened.zone))
+            .annotate(**_sentiment_counts())
+        )
+    else:
+        rows = rollup.values(
+            period_key=Trunc("day", interval, output_field=DateField())
+        ).annotate(**_rollup_sentiment_counts())
     counts = {_as_date(row["period_key"], widened.zone): row for row in rows}
     return [
         sentiment_period(start, period_label(start, interval), counts.get(start, {}))
@@ -162,6 +178,11 @@ class ThemeCounts:
 def count_themes(answers: AnswerFilter) -> ThemeCounts:
     """Three queries: the read answers' bands per cell, the bands and
     negative comments per cell and theme, the active themes."""
+    themes = {theme.pk: theme for theme in Theme.objects.filter(is_active=True)}
+    read_rollup = _comment_rollup(answers, by="journey", themed=False)
+    mention_rollup = _comment_rollup(answers, by="journey", themed=True)
+    if read_rollup is not None and mention_rollup is not None:
+        return _count_rolled_up_themes(read_rollup, mention_rollup, themes=themes)
     read = {
         (row["stage"], row["touchpoint_id"]): _band_counts(row)
         for row in _read(answers)
@@ -178,8 +199,65 @@ def count_themes(answers: AnswerFilter) -> ThemeCounts:
     for row in rows:
         cell = (row["stage"], row["touchpoint_id"])
         mentioned[cell][row["theme_key"]] = (_band_counts(row), row["negative"])
-    themes = {theme.pk: theme for theme in Theme.objects.filter(is_active=True)}
     return ThemeCounts(read=read, mentioned=dict(mentioned), themes=themes)
+
+
+def _count_rolled_up_themes(
+    read_rows: QuerySet[CommentRollup],
+    mention_rows: QuerySet[CommentRollup],
+    *,
+    themes: dict[int, Theme],
+) -> ThemeCounts:
+    """`count_themes` from the comment rollup's journey rows. Rows whose
+    counts went back to 0 stand for no answer, as the live count has none."""
+    read = {
+        _cell(row["value"]): _band_counts(row)
+        for row in read_rows.values("value").annotate(**ROLLUP_SUMS)
+        if _band_counts(row).n
+    }
+    mentioned: dict[Cell, dict[int, tuple[BandCounts, int]]] = defaultdict(dict)
+    rows = (
+        mention_rows.filter(theme_id__in=themes)
+        .values("value", "theme_id")
+        # Before the sums, whose names hide the columns they add up.
+        .annotate(
+            negative=Coalesce(Sum(ROLLUP_COMMENTS, filter=Q(sentiment=NEGATIVE)), 0)
+        )
+        .annotate(**ROLLUP_SUMS)
+    )
+    for row in rows:
+        bands = _band_counts(row)
+        if bands.n:
+            mentioned[_cell(row["value"])][row["theme_id"]] = (bands, row["negative"])
+    return ThemeCounts(read=read, mentioned=dict(mentioned), themes=themes)
+
+
+def _cell(value: str) -> Cell:
+    """A journey row's cell: "usage/12", or "usage/" without a touchpoint
+    (surveys.services.rollup.journey_cell)."""
+    stage, _, touchpoint = value.partition("/")
+    return stage, int(touchpoint) if touchpoint else None
+
+
+def _comment_rollup(
+    answers: AnswerFilter, *, by: str | None, themed: bool
+) -> QuerySet[CommentRollup] | None:
+    """The comment rollup's rows holding exactly the read comments of these
+    answers (with `themed`, once per theme they mention), or None when it
+    cannot answer: as the score rollup cannot (`rollup_dimension`), or a
+    theme filter."""
+    if answers.theme is not None:
+        return None
+    dimension = rollup_dimension(answers, by="journey" if by else None)
+    if dimension is None:
+        return None
+    rows = rollup_rows(CommentRollup.objects.all(), answers, dimension=dimension)
+    rows = rows.filter(theme__isnull=not themed)
+    if answers.sentiment is not None:
+        rows = rows.filter(sentiment=answers.sentiment)
+    if answers.language is not None:
+        rows = rows.filter(language=answers.language)
+    return rows
 
 
 def theme_figures(
@@ -282,6 +360,13 @@ def _mentions(answers: AnswerFilter) -> QuerySet[SurveyResponse]:
 def _sentiment_counts() -> dict[str, Any]:
     return {
         sentiment: Count("pk", filter=Q(sentiment=sentiment))
+        for sentiment in SENTIMENTS
+    }
+
+
+def _rollup_sentiment_counts() -> dict[str, Combinable]:
+    return {
+        sentiment: Coalesce(Sum(ROLLUP_COMMENTS, filter=Q(sentiment=sentiment)), 0)
         for sentiment in SENTIMENTS
     }
 

@@ -232,6 +232,9 @@ def delete_response(response: SurveyResponse) -> None:
     current = SurveyResponse.objects.filter(id=response.pk).first()
     if current is None:
         return
+    # The apps above take what they count of the answer out (the comment
+    # rollup), before the score rollup, as when it is recorded.
+    hooks.announce("response_deleting", response=current)
     rollup.count_deletion(current)
     current.delete()
 

@@ -24,6 +24,7 @@ from tests.factories import (
 )
 from tests.feedback import admin_helpers, case_api_helpers, dashboard_helpers
 from tests.smtp import closed_smtp_port, smtp_server
+from text import rollup as comment_rollup
 
 __all__ = ["closed_smtp_port", "smtp_server"]
 
@@ -177,13 +178,14 @@ def metrics_settings(settings):
 
 @pytest.fixture(params=[False, True], ids=["raw", "rollup"])
 def counted(request, settings):
-    """Each figure read from the raw answers, then from the rollup: call it
-    once the answers are written (factories bypass the answer service, so the
-    rollup is rebuilt)."""
+    """Each figure read from the raw answers, then from the rollups: call it
+    once the answers and readings are written (factories bypass the answer
+    and text services, so both rollups are rebuilt)."""
     settings.METRICS_USE_ROLLUP = request.param
 
     def ready() -> None:
         if request.param:
             rollup.rebuild_rollup()
+            comment_rollup.rebuild_comment_rollup()
 
     return ready

@@ -10,6 +10,7 @@ from surveys.models import Survey, SurveyResponse
 from surveys.services import rollup
 from tests.api import bearer
 from tests.factories import CaseFactory, SurveyResponseFactory, TouchpointFactory
+from text import rollup as comment_rollup
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # a Monday
 HOUR = timedelta(hours=1)
@@ -50,9 +51,11 @@ def answers(survey: Survey, scores: list[int], day: date, **dimensions) -> None:
 
 
 def counted() -> None:
-    """The answers made here bypass the answer service, which keeps the score
-    rollup current: rebuild it as a bulk writer does."""
+    """The answers and readings made here bypass the answer and text
+    services, which keep the score and comment rollups current: rebuild them
+    as a bulk writer does."""
     rollup.rebuild_rollup()
+    comment_rollup.rebuild_comment_rollup()
 
 
 def period(

@@ -24,6 +24,14 @@ DELIVERY = "The courier lost my parcel again."
 FRIENDLY = "The agent was friendly and polite."
 
 
+@pytest.fixture(autouse=True)
+def monday_at_eight(settings):
+    """The digest of WEEK is due at NOW, whatever zone the run drew."""
+    settings.TIME_ZONE = "UTC"
+    settings.WEEKLY_DIGEST_WEEKDAY = 0
+    settings.WEEKLY_DIGEST_HOUR = 8
+
+
 def answered(comment: str, *, at: datetime) -> None:
     response = SurveyResponseFactory.create(
         invitation__survey__kind=Kind.NPS, score=5, comment=comment, answered_at=at

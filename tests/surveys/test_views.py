@@ -715,11 +715,12 @@ def test_an_answer_is_recorded_in_a_fixed_number_of_queries(
     # locked, its answer read, the answer inserted, the invitation marked
     # answered, its score rollup counted; a change asks whether a case about
     # the answer has been followed up, updates the answer, looks for its case
-    # and moves the answer to its new band in the rollup. Each also looks for
-    # a webhook subscriber to the response event.
+    # and its comment's reading (to move it in the comment rollup) and moves
+    # the answer to its new band in the rollup. Each also looks for a webhook
+    # subscriber to the response event.
     with django_assert_num_queries(9):
         first = client.post(link(invitation), {"score": "9"})
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         changed = client.post(link(invitation), {"score": "7", "comment": "Slow"})
 
     assert (first.status_code, changed.status_code) == (200, 200)

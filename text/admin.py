@@ -18,7 +18,6 @@ from django.views.decorators.http import require_POST
 from lib.validation import save_validated
 from surveys.models import SurveyResponse
 from text import services
-from text.highlight import highlighted
 from text.models import (
     CommentAnalysis,
     CommentTheme,
@@ -26,7 +25,9 @@ from text.models import (
     Language,
     Theme,
     ThemeSuggestion,
+    comment_digest,
 )
+from text.reading import marked_comment
 
 
 @admin.register(Theme)
@@ -187,14 +188,13 @@ class CommentAnalysisAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.display(description=_("comment"))
     def comment(self, analysis: CommentAnalysis) -> Any:
-        spans = list(analysis.spans) + [
-            span
-            for row in analysis.themes.filter(is_present=True)
-            for span in row.spans
-        ]
+        comment = analysis.response.comment
+        # A reading of an older version of the comment marks nothing: its
+        # spans would fall on other characters.
+        is_current = analysis.comment_digest == comment_digest(comment)
         return format_html(
             '<blockquote class="comment-highlighted">{}</blockquote>',
-            highlighted(analysis.response.comment, spans),
+            marked_comment(comment, analysis if is_current else None),
         )
 
     @admin.display(description=_("answer"))
@@ -205,16 +205,20 @@ class CommentAnalysisAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def save_model(
         self, request: HttpRequest, obj: CommentAnalysis, form: Any, change: bool
     ) -> None:
-        now = timezone.now()
+        # One service, one transaction, one event, whatever the form changed;
+        # an empty sentiment takes a correction back.
         label = form.cleaned_data["corrected_label"]
-        if label and label != CommentAnalysis.objects.get(pk=obj.pk).corrected_label:
-            services.correct_sentiment(obj, label=label, by=request.user, now=now)
-        if set(form.cleaned_data["themes"].values_list("pk", flat=True)) != set(
+        chosen = form.cleaned_data["themes"]
+        themes_changed = set(chosen.values_list("pk", flat=True)) != set(
             present_themes(obj)
-        ):
-            services.correct_themes(
-                obj, themes=form.cleaned_data["themes"], by=request.user, now=now
-            )
+        )
+        services.correct_reading(
+            obj,
+            label=label if "corrected_label" in form.changed_data else None,
+            themes=chosen if themes_changed else None,
+            by=request.user,
+            now=timezone.now(),
+        )
 
     @admin.action(description=_("Mark as reviewed"))
     def mark_reviewed(

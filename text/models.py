@@ -2,6 +2,8 @@
 managers edit, and per comment its language, sentiment, themes and the spans
 that triggered them, with the corrections staff make."""
 
+import hashlib
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -62,6 +64,12 @@ class Theme(models.Model):
             },
             parent=self.parent.key if self.parent_id and self.parent else None,
         )
+
+
+def comment_digest(comment: str) -> str:
+    """What a reading was made of (CommentAnalysis.comment_digest): a reading
+    whose digest is not the comment's is of an older version of it."""
+    return hashlib.sha256(comment.encode()).hexdigest()
 
 
 def keyword_lines(text: str) -> tuple[str, ...]:

@@ -6,7 +6,6 @@ edit, until the comment has been read again (a moment later, in a task), the
 old spans would point at the wrong characters, so the answer shows none.
 """
 
-import hashlib
 import json
 from typing import Any
 
@@ -17,7 +16,7 @@ from rest_framework import serializers
 from lib.api import ModelSerializer
 from surveys.models import SurveyResponse
 from surveys.serializers import SurveyResponseSerializer as BaseResponseSerializer
-from text.models import CommentAnalysis, CommentTheme, Label, Theme
+from text.models import CommentAnalysis, CommentTheme, Label, Theme, comment_digest
 
 SENTIMENT_SPANS = {
     "type": "array",
@@ -35,16 +34,9 @@ def current_analysis(response: SurveyResponse) -> CommentAnalysis | None:
         analysis: CommentAnalysis = response.analysis  # type: ignore[attr-defined]
     except CommentAnalysis.DoesNotExist:
         return None
-    if analysis.comment_digest != digest(response.comment):
+    if analysis.comment_digest != comment_digest(response.comment):
         return None
     return analysis
-
-
-def digest(comment: str) -> str:
-    """text.services.comment_digest, which this module cannot import:
-    text.services imports it (analysis_data). The API's tests show an
-    analysis only when the two agree."""
-    return hashlib.sha256(comment.encode()).hexdigest()
 
 
 def theme_name(theme: Theme) -> str:

@@ -32,6 +32,7 @@ from text.models import (
     Label,
     Theme,
     ThemeSuggestion,
+    comment_digest,
     keyword_lines,
 )
 from text.serializers import analysis_data
@@ -65,10 +66,6 @@ def current_dictionary() -> Dictionary:
     ]
     digest = hashlib.sha256(json.dumps(content).encode()).hexdigest()
     return Dictionary(themes=themes, digest=digest)
-
-
-def comment_digest(comment: str) -> str:
-    return hashlib.sha256(comment.encode()).hexdigest()
 
 
 def contradicts(band: str, label: str) -> bool:
@@ -282,7 +279,12 @@ def enrich_stale(*, batch_size: int = BATCH_SIZE, after: int = 0) -> tuple[int, 
     dictionary = current_dictionary()
     ids = list(stale_responses(dictionary, after=after)[:batch_size])
     for response_id in ids:
-        enrich_comment(response_id, dictionary=dictionary)
+        try:
+            enrich_comment(response_id, dictionary=dictionary)
+        except Exception:
+            # One comment the analysis cannot read must not stop the others
+            # (the walk goes on past it); the id only, never the comment.
+            log.exception("Could not read the comment of answer %s.", response_id)
     return len(ids), (ids[-1] if ids else after)
 
 
@@ -302,7 +304,6 @@ def dictionary_changed() -> None:
     tasks.retag_comments_task.delay_on_commit()  # type: ignore[attr-defined]
 
 
-@transaction.atomic
 def correct_sentiment(
     analysis: CommentAnalysis,
     *,
@@ -310,21 +311,58 @@ def correct_sentiment(
     by: AbstractBaseUser | AnonymousUser,
     now: datetime,
 ) -> CommentAnalysis:
-    """A staff member's reading of the comment; it stands through every
-    re-analysis. Reviewing a contradiction this way clears it from the
-    queue."""
+    """A staff member's reading of the comment's sentiment ("" takes a
+    correction back); see correct_reading."""
+    return correct_reading(analysis, label=label, themes=None, by=by, now=now)
+
+
+def correct_themes(
+    analysis: CommentAnalysis,
+    *,
+    themes: Iterable[Theme],
+    by: AbstractBaseUser | AnonymousUser,
+    now: datetime,
+) -> CommentAnalysis:
+    """The comment's themes as a staff member reads them; see
+    correct_reading."""
+    return correct_reading(analysis, label=None, themes=themes, by=by, now=now)
+
+
+@transaction.atomic
+def correct_reading(
+    analysis: CommentAnalysis,
+    *,
+    label: str | None,
+    themes: Iterable[Theme] | None,
+    by: AbstractBaseUser | AnonymousUser,
+    now: datetime,
+) -> CommentAnalysis:
+    """A staff member's reading of the comment, in one transaction and one
+    event: `label` the sentiment ("" takes a correction back, None leaves
+    it), `themes` the themes it mentions (None leaves them). Corrections
+    stand through every re-analysis: added and removed themes are kept as
+    staff rows, which re-tagging leaves alone. Correcting a contradiction
+    clears it from the review queue."""
     response, before = _counted_for_correction(analysis)
-    analysis.corrected_label = Label(label)
-    analysis.corrected_by_id = by.pk
-    analysis.corrected_at = now
-    if analysis.needs_review and analysis.reviewed_at is None:
-        analysis.reviewed_at = now
-    analysis.save(
+    # The row as stored under the lock: a reading written meanwhile (a new
+    # contradiction) is not overwritten by the form's copy.
+    stored = CommentAnalysis.objects.get(pk=analysis.pk)
+    shown_before = analysis_data(stored)
+    if label is not None:
+        stored.corrected_label = Label(label) if label else ""
+        if stored.needs_review and stored.reviewed_at is None and label:
+            stored.reviewed_at = now
+    if themes is not None:
+        _correct_themes(stored, themes)
+    stored.corrected_by_id = by.pk
+    stored.corrected_at = now
+    stored.save(
         update_fields=["corrected_label", "corrected_by", "corrected_at", "reviewed_at"]
     )
-    _count_correction(analysis, response, before)
-    hooks.announce("comment_analysed", response_id=analysis.response_id)
-    return analysis
+    _count_correction(stored, response, before)
+    if analysis_data(stored) != shown_before:
+        hooks.announce("comment_analysed", response_id=stored.response_id)
+    return stored
 
 
 def _counted_for_correction(
@@ -348,17 +386,7 @@ def _count_correction(
     rollup.count_change(before, rollup.counted(stored, response))
 
 
-@transaction.atomic
-def correct_themes(
-    analysis: CommentAnalysis,
-    *,
-    themes: Iterable[Theme],
-    by: AbstractBaseUser | AnonymousUser,
-    now: datetime,
-) -> None:
-    """The comment's themes as a staff member reads them: added ones and
-    removed ones are kept as staff rows, which re-tagging leaves alone."""
-    response, before = _counted_for_correction(analysis)
+def _correct_themes(analysis: CommentAnalysis, themes: Iterable[Theme]) -> None:
     wanted = {theme.pk: theme for theme in themes}
     current = {
         row.theme_id: row for row in CommentTheme.objects.filter(analysis=analysis)
@@ -376,11 +404,6 @@ def correct_themes(
             row.source = CommentTheme.Source.STAFF
             row.is_present = False
             row.save(update_fields=["source", "is_present"])
-    analysis.corrected_by_id = by.pk
-    analysis.corrected_at = now
-    analysis.save(update_fields=["corrected_by", "corrected_at"])
-    _count_correction(analysis, response, before)
-    hooks.announce("comment_analysed", response_id=analysis.response_id)
 
 
 def mark_reviewed(analysis: CommentAnalysis, *, now: datetime) -> None:

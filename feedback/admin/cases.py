@@ -60,7 +60,7 @@ from lib.admin import (
 )
 from surveys.models import SurveyResponse, band_for
 from text import reading
-from text.models import CommentAnalysis
+from text.models import CommentAnalysis, comment_digest
 
 Status = Case.Status
 # The case page shows this many of the customer's latest interactions and
@@ -545,7 +545,9 @@ class CaseAdmin(StaffPickerAdmin, ViewOnlyAdmin):
             quote = format_html('<div class="case-quote">{}</div>', _("No comment."))
         else:
             # The words behind the comment's sentiment and themes, marked.
-            analysis = CommentAnalysis.objects.filter(response=response).first()
+            analysis = CommentAnalysis.objects.filter(
+                response=response, comment_digest=comment_digest(response.comment)
+            ).first()
             quote = format_html(
                 '<div class="case-quote">{}</div><div class="case-reading">{}</div>',
                 reading.marked_comment(response.comment, analysis),

@@ -303,7 +303,10 @@ def journey_themes(
     counts = counts or count_themes(answers)
     return {
         cell: cell_themes(
-            answers.kind, counts.read[cell], mentioned, themes=counts.themes
+            answers.kind,
+            counts.read.get(cell, BandCounts()),
+            mentioned,
+            themes=counts.themes,
         )
         for cell, mentioned in counts.mentioned.items()
     }

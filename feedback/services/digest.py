@@ -20,7 +20,7 @@ import smtplib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -38,6 +38,7 @@ from feedback.models import Case, StaffPreference, WeeklyDigest
 from feedback.services import alerts, outbox
 from lib import emails
 from surveys.models import Kind
+from text.models import Theme
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -84,12 +85,17 @@ class TopPainPoint:
 @dataclass(frozen=True)
 class MovingTheme:
     """A theme whose share of the week's read comments moved most from the
-    week before (percentage points)."""
+    week before (percentage points). Its name is read when the mail is
+    rendered, in each manager's language."""
 
-    name: str
+    theme: Theme
     n: int
     move: statistics.ShareChange
     link: str
+
+    @property
+    def name(self) -> str:
+        return themes.theme_name(self.theme)
 
 
 @dataclass(frozen=True)
@@ -363,18 +369,13 @@ def moving_themes(week_start: date, kinds: list[KindFigures]) -> list[MovingThem
         if move.change:
             moves.append(
                 MovingTheme(
-                    name=themes.theme_name(theme),
+                    theme=theme,
                     n=mentions.get(theme_id, 0),
                     move=move,
                     link=dashboard_link(week_start, kind=kind, theme=theme_id),
                 )
             )
-    moves.sort(
-        key=lambda each: (
-            each.move.is_significant is not True,
-            -abs(each.move.change or 0),
-        )
-    )
+    moves.sort(key=significant_and_largest_first)
     return moves[:MOVING_THEMES]
 
 
@@ -384,7 +385,7 @@ def significant_and_largest_first(theme: MovingTheme) -> tuple[bool, float]:
 
 def theme_mentions(
     kind: str, start: date, end: date
-) -> tuple[int, dict[int, int], dict[int, Any]]:
+) -> tuple[int, dict[int, int], dict[int, Theme]]:
     """The answers with a read comment in the days, how many of them mention
     each active theme, and the active themes."""
     counts = themes.count_themes(AnswerFilter(kind=kind, start=start, end=end))

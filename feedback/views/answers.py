@@ -20,7 +20,7 @@ from feedback.views.display import SHORT_NAMES
 from feedback.views.forms import read_form, shared_query, url_with
 from surveys.models import Band, SurveyResponse
 from text.highlight import highlighted
-from text.models import CommentTheme
+from text.models import CommentTheme, comment_digest
 
 PAGE_SIZE = 50
 LATEST_COMMENTS = 10
@@ -73,8 +73,11 @@ class Reading:
 
 
 def reading_of(response: SurveyResponse) -> Reading | None:
+    """The reading of the comment as it is now; none while an edited comment
+    waits to be read again (the old reading's marks would fall on other
+    characters)."""
     analysis = getattr(response, "analysis", None)
-    if analysis is None:
+    if analysis is None or analysis.comment_digest != comment_digest(response.comment):
         return None
     themes: list[CommentTheme] = getattr(analysis, "present_themes", [])
     spans = [*analysis.spans, *(span for each in themes for span in each.spans)]

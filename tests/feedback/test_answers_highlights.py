@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.feedback.dashboard_helpers import ANSWERS, CSV_URL, NOW, answer, read_csv
-from text.models import CommentAnalysis, CommentTheme, Theme
+from text.models import CommentAnalysis, CommentTheme, Theme, comment_digest
 
 pytestmark = [pytest.mark.django_db, pytest.mark.now(NOW)]
 
@@ -29,7 +29,7 @@ def billing(db) -> Theme:
 def read_comment(response, *, label, spans, themes=(), corrected=""):
     analysis = CommentAnalysis.objects.create(
         response=response,
-        comment_digest="test",
+        comment_digest=comment_digest(response.comment),
         dictionary_digest="test",
         language="en",
         score=-0.5,
@@ -96,6 +96,24 @@ def test_a_corrected_sentiment_is_the_one_shown_and_theme_names_follow_the_langu
 
     assert reading.sentiment == "positive"
     assert reading.themes == ["等待"]
+
+
+def test_a_reading_of_an_older_comment_is_not_shown_on_the_new_one(
+    client, manager, nps_survey
+):
+    response = read_comment(
+        answer(nps_survey, 2, comment="Not happy at all"),
+        label="negative",
+        spans=[[0, 9, -0.6]],
+    )
+    response.comment = "Fine now"
+    response.save(update_fields=["comment"])
+    client.force_login(manager)
+
+    html = client.get(ANSWERS).content.decode()
+
+    assert '<td class="comment">Fine now</td>' in html
+    assert "<mark" not in html
 
 
 def test_an_answer_without_a_reading_shows_its_comment_as_it_is(

@@ -80,6 +80,29 @@ def test_the_digest_mail_lists_the_moving_themes(manager, mailoutbox):
 
 @pytest.mark.django_db
 @pytest.mark.now(NOW)
+def test_each_manager_reads_the_themes_in_their_language(manager, mailoutbox):
+    from feedback import tasks
+    from feedback.models import StaffPreference
+    from tests.factories import UserFactory
+
+    chinese = UserFactory.create(username="li.na", groups=["Manager"])
+    StaffPreference.objects.create(user=chinese, language="zh-hans")
+    for number in range(40):
+        answered(DELIVERY if number < 4 else FRIENDLY, at=MONDAY - timedelta(days=7))
+        answered(DELIVERY if number < 24 else FRIENDLY, at=MONDAY)
+
+    tasks.send_weekly_digests_task()
+
+    by_recipient = {mail.to[0]: mail.body for mail in mailoutbox}
+    assert "delivery: 60%" in by_recipient[manager.email]
+    assert (
+        "物流：" in by_recipient[chinese.email]
+        or "物流: " in by_recipient[chinese.email]
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.now(NOW)
 def test_a_quiet_week_has_no_moving_theme_and_the_mail_says_so(manager, mailoutbox):
     from feedback import tasks
 

@@ -138,3 +138,42 @@ def test_the_list_runs_the_same_queries_for_one_row_or_twenty(
 
     assert page.status_code == 200
     assert len(twenty) == len(one)
+
+
+def test_as_analysed_takes_a_correction_back_in_one_event(
+    client, support, manager, django_capture_on_commit_callbacks
+):
+    from tests.factories import SubscriptionFactory
+    from webhooks.models import Event
+
+    SubscriptionFactory.create(owner=manager, event_types=["response.analysed"])
+    analysis = answered("Rude agent.", 2, django_capture_on_commit_callbacks)
+    url = reverse("admin:text_commentanalysis_change", args=[analysis.pk])
+    client.force_login(support)
+    themes = [Theme.objects.get(key="billing").pk]
+    client.post(url, {"corrected_label": "positive", "themes": themes})
+    events = Event.objects.count()
+
+    response = client.post(url, {"corrected_label": "", "themes": themes})
+
+    assert response.status_code == 302
+    analysis.refresh_from_db()
+    assert (analysis.corrected_label, analysis.sentiment) == ("", "negative")
+    assert Event.objects.count() == events + 1
+
+
+def test_a_reading_of_an_older_comment_marks_nothing(
+    client, support, django_capture_on_commit_callbacks
+):
+    analysis = answered("Terrible delivery", 2, django_capture_on_commit_callbacks)
+    analysis.response.__class__.objects.filter(pk=analysis.pk).update(
+        comment="All good now, thanks"
+    )
+    client.force_login(support)
+
+    page = client.get(
+        reverse("admin:text_commentanalysis_change", args=[analysis.pk])
+    ).content.decode()
+
+    assert "All good now, thanks" in page
+    assert "<mark" not in page

@@ -230,3 +230,32 @@ def test_the_sweep_reads_again_a_comment_edited_since_its_reading(
 
     assert CommentAnalysis.objects.get(response=response).label == "positive"
     assert services.read_missed_comments() == 0
+
+
+def test_one_comment_the_analysis_cannot_read_does_not_stop_the_sweep(
+    django_capture_on_commit_callbacks, monkeypatch, caplog
+):
+    first, second = (
+        InvitationFactory.create(
+            survey=SurveyFactory.create(kind="nps"), status=Invitation.Status.SENT
+        )
+        for _ in range(2)
+    )
+    with django_capture_on_commit_callbacks(execute=False):
+        broken = answers.record_response(first, score=2, comment="BREAK").response
+        fine = answers.record_response(second, score=2, comment=RUDE).response
+    real = services.analyse
+
+    def breaks_on_one(comment, *, themes):
+        if comment == "BREAK":
+            raise RuntimeError("the analyser broke")
+        return real(comment, themes=themes)
+
+    monkeypatch.setattr(services, "analyse", breaks_on_one)
+
+    services.read_missed_comments()
+
+    assert not CommentAnalysis.objects.filter(response=broken).exists()
+    assert CommentAnalysis.objects.filter(response=fine).exists()
+    assert f"Could not read the comment of answer {broken.pk}." in caplog.text
+    assert "BREAK" not in caplog.text

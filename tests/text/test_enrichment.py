@@ -12,7 +12,7 @@ from crm.celery import app
 from surveys.models import Invitation, SurveyResponse
 from surveys.services import answers
 from tests.factories import InvitationFactory, SurveyFactory, UserFactory
-from text import services, tasks
+from text import analysis, services, tasks
 from text.models import CommentAnalysis, CommentTheme, Theme
 
 pytestmark = pytest.mark.django_db
@@ -244,7 +244,7 @@ def test_one_comment_the_analysis_cannot_read_does_not_stop_the_sweep(
     with django_capture_on_commit_callbacks(execute=False):
         broken = answers.record_response(first, score=2, comment="BREAK").response
         fine = answers.record_response(second, score=2, comment=RUDE).response
-    real = services.analyse
+    real = analysis.analyse
 
     def breaks_on_one(comment, *, themes):
         if comment == "BREAK":

@@ -31,7 +31,7 @@ THEME_SPANS = {
 def current_analysis(response: SurveyResponse) -> CommentAnalysis | None:
     """The answer's analysis if it was made of the comment as it is now."""
     try:
-        analysis: CommentAnalysis = response.analysis  # type: ignore[attr-defined]
+        analysis: CommentAnalysis = response.analysis
     except CommentAnalysis.DoesNotExist:
         return None
     if analysis.comment_digest != comment_digest(response.comment):

@@ -9,14 +9,14 @@ old spans would point at the wrong characters, so the answer shows none.
 import json
 from typing import Any
 
-from django.utils import translation
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from lib.api import ModelSerializer
 from surveys.models import SurveyResponse
 from surveys.serializers import SurveyResponseSerializer as BaseResponseSerializer
-from text.models import CommentAnalysis, CommentTheme, Label, Theme, comment_digest
+from text.models import CommentAnalysis, CommentTheme, Label, comment_digest
+from text.reading import theme_name
 
 SENTIMENT_SPANS = {
     "type": "array",
@@ -37,14 +37,6 @@ def current_analysis(response: SurveyResponse) -> CommentAnalysis | None:
     if analysis.comment_digest != comment_digest(response.comment):
         return None
     return analysis
-
-
-def theme_name(theme: Theme) -> str:
-    """The theme's name in the active language (English without a Chinese
-    name)."""
-    if (translation.get_language() or "").startswith("zh") and theme.name_zh:
-        return theme.name_zh
-    return theme.name_en
 
 
 def present_themes(analysis: CommentAnalysis) -> list[CommentTheme]:

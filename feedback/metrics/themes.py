@@ -20,7 +20,6 @@ from typing import Any
 from django.db.models import Count, DateField, F, Q, QuerySet, Sum, Value
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce, NullIf, Trunc
-from django.utils.translation import get_language
 
 from feedback.metrics.counting import (
     BAND_COUNTS,
@@ -41,6 +40,7 @@ from feedback.metrics.statistics import (
 )
 from surveys.models import SurveyResponse
 from text.models import CommentRollup, Label, Theme
+from text.reading import theme_name
 
 SENTIMENTS: tuple[str, ...] = tuple(Label.values)
 NEGATIVE = str(Label.NEGATIVE)
@@ -93,14 +93,6 @@ class CellThemes:
     top_negative: ThemeFigure | None
     negative_count: int
     driver: ThemeFigure | None
-
-
-def theme_name(theme: Theme) -> str:
-    """The theme's name in the reader's language, English when it has no
-    Chinese name."""
-    if (get_language() or "").startswith("zh") and theme.name_zh:
-        return theme.name_zh
-    return theme.name_en
 
 
 def sentiment_trend(

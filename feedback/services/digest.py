@@ -39,6 +39,7 @@ from feedback.services import alerts, outbox
 from lib import emails
 from surveys.models import Kind
 from text.models import Theme
+from text.reading import theme_name
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -95,7 +96,7 @@ class MovingTheme:
 
     @property
     def name(self) -> str:
-        return themes.theme_name(self.theme)
+        return theme_name(self.theme)
 
 
 @dataclass(frozen=True)

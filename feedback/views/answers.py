@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 
 from feedback.answers import with_columns
 from feedback.metrics.filters import AnswerFilter
-from feedback.metrics.themes import theme_name
 from feedback.views.access import manager_required, page_context
 from feedback.views.comment_display import sentiment_name
 from feedback.views.display import SHORT_NAMES
@@ -21,6 +20,7 @@ from feedback.views.forms import read_form, shared_query, url_with
 from surveys.models import Band, SurveyResponse
 from text.highlight import highlighted
 from text.models import CommentTheme, comment_digest
+from text.reading import theme_name
 
 PAGE_SIZE = 50
 LATEST_COMMENTS = 10

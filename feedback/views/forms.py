@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy
 
 from customers.models import Touchpoint
 from feedback.metrics.filters import AnswerFilter, MetricsQueryForm
-from feedback.metrics.themes import theme_name
 from surveys.models import Kind
+from text.reading import theme_name
 
 # Query-string keys that only page through the answers list.
 PAGING_KEYS = ("after", "before")

@@ -7,7 +7,6 @@ import pytest
 from django.utils import translation
 
 from customers.models import Stage
-from feedback.metrics.themes import theme_name
 from surveys.models import SurveyResponse
 from tests.factories import TouchpointFactory
 from tests.feedback.metrics_api_helpers import (
@@ -22,6 +21,7 @@ from tests.feedback.metrics_api_helpers import (
     get,
 )
 from text.models import CommentAnalysis, CommentTheme, Theme
+from text.reading import theme_name
 
 pytestmark = [pytest.mark.django_db, pytest.mark.now(NOW)]
 

@@ -396,6 +396,15 @@ def queue_length() -> int:
     return int(redis.Redis.from_url(os.environ["REDIS_URL"]).llen(QUEUE))
 
 
+def queue_drained() -> bool:
+    """No task waits in the queue, nor in a worker (kombu keeps a worker's
+    unacknowledged messages in the `unacked` hash)."""
+    import redis
+
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    return client.llen(QUEUE) == 0 and client.hlen("unacked") == 0
+
+
 def measure_workers(
     survey: "Survey",
     count: int,
@@ -445,9 +454,11 @@ def wait_for_readings(
     *,
     stall_seconds: float,
 ) -> tuple[float, float]:
-    """Poll until every answer has its reading; (seconds from the last poll
-    that saw none to the first that saw all, the moment of that poll). The
-    workers' boot is thus left out, but for up to one poll."""
+    """Poll until every answer has its reading and every queued task has
+    run (a task whose answer a batch read already still costs a worker its
+    look); (seconds from the last poll that saw no reading to the first that
+    saw all and an empty queue, the moment of that poll). The workers' boot
+    is thus left out, but for up to one poll."""
     count_readings = readings_counter(survey)
     none_at = time.perf_counter()
     last_seen, last_change, last_report = 0, none_at, none_at
@@ -462,7 +473,7 @@ def wait_for_readings(
         moment = time.perf_counter()
         if done == 0:
             none_at = moment
-        if done >= count:
+        if done >= count and queue_drained():
             if readings(survey) != count:
                 raise RuntimeError(
                     f"{readings(survey):,} readings for {count:,} answers"
@@ -470,7 +481,7 @@ def wait_for_readings(
             return moment - none_at, moment
         if done != last_seen:
             last_seen, last_change = done, moment
-        elif moment - last_change > stall_seconds:
+        elif done < count and moment - last_change > stall_seconds:
             raise RuntimeError(
                 f"No comment read for {stall_seconds:.0f} s: {done:,} of {count:,}; "
                 f"logs in {harness.LOG_DIR}"

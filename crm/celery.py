@@ -3,7 +3,13 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import after_setup_logger, after_setup_task_logger
+from celery.signals import (
+    after_setup_logger,
+    after_setup_task_logger,
+    task_postrun,
+    task_prerun,
+)
+from django.db import close_old_connections
 
 from lib.logs import RedactingFilter
 
@@ -23,3 +29,18 @@ def redact_worker_logs(logger: logging.Logger, **kwargs: Any) -> None:
     address, a survey token or an API key (lib/logs.py)."""
     for handler in logger.handlers:
         handler.addFilter(RedactingFilter())
+
+
+@task_prerun.connect
+@task_postrun.connect
+def close_spent_connections(sender: Any = None, **kwargs: Any) -> None:
+    """Around each task, Django's rule for database connections, as around
+    each web request: close one that is broken or older than CONN_MAX_AGE,
+    and check the next one's health before use. Celery's own rule (closing
+    every connection before and after every task) is switched off by
+    CELERY_DB_REUSE_MAX: a new PostgreSQL connection per task cost a
+    comment's reading more than the reading itself. Not for a task run
+    eagerly, inside its caller's transaction."""
+    request = getattr(sender, "request", None)
+    if not getattr(request, "is_eager", False):
+        close_old_connections()

@@ -381,6 +381,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # the comment readings of every day need not carry.
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = 250 * 1024
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery would close the database connection before and after every task;
+# crm/celery.py applies Django's CONN_MAX_AGE rule instead (Celery counts
+# its closes, and closes every 2 × this many: never, in practice).
+CELERY_DB_REUSE_MAX = 10**9
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 DISPATCH_INTERVAL_SECONDS = env_int("DISPATCH_INTERVAL_SECONDS", 60)
@@ -552,7 +556,7 @@ HOOKS: dict[str, list[str]] = {
     "customer_unsubscribed": ["webhooks.services.on_customer_unsubscribed"],
     "case_event": ["webhooks.services.on_case_event"],
     # text → webhooks: the reading of a comment was stored, changed or removed.
-    "comment_analysed": ["webhooks.services.on_comment_analysed"],
+    "comments_analysed": ["webhooks.services.on_comments_analysed"],
 }
 
 # Webhooks (webhooks/delivery.py, webhooks/http.py). A POST that takes longer

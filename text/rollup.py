@@ -98,11 +98,15 @@ def present_themes(analysis: CommentAnalysis) -> frozenset[int]:
 
 
 def counted(
-    analysis: CommentAnalysis | None, response: SurveyResponse
+    analysis: CommentAnalysis | None,
+    response: SurveyResponse,
+    *,
+    themes: frozenset[int] | None = None,
 ) -> Counted | None:
     """The reading as the rollup counts it: under the band and day it was
-    counted with, the sentiment, language and themes stored; None when it is
-    not counted (no reading, or one written in bulk and not rebuilt)."""
+    counted with, the sentiment, language and themes stored (`themes`, when
+    the caller holds them, saves reading them again); None when it is not
+    counted (no reading, or one written in bulk and not rebuilt)."""
     if analysis is None or not analysis.counted_band or analysis.counted_day is None:
         return None
     return Counted(
@@ -113,21 +117,28 @@ def counted(
         band=analysis.counted_band,
         sentiment=analysis.sentiment,
         language=analysis.language,
-        themes=present_themes(analysis),
+        themes=present_themes(analysis) if themes is None else themes,
     )
 
 
 def count_change(before: Counted | None, after: Counted | None) -> None:
     """Take `before` out of the rollup and add `after` (None: nothing)."""
-    changes: dict[Key, list[int]] = {}
-    for reading, sign in ((before, -1), (after, 1)):
-        if reading is None:
-            continue
-        band = BANDS.index(Band(reading.band))
-        for key in reading.rows():
-            counts = changes.setdefault(key, [0, 0, 0])
-            counts[band] += sign
-    moved = {key: tuple(counts) for key, counts in changes.items() if any(counts)}
+    count_changes([(before, after)])
+
+
+def count_changes(changes: Iterable[tuple[Counted | None, Counted | None]]) -> None:
+    """Each (before, after): take `before` out and add `after`, all of them
+    in two statements (a batch of readings shares most of its rows)."""
+    totals: dict[Key, list[int]] = {}
+    for before, after in changes:
+        for reading, sign in ((before, -1), (after, 1)):
+            if reading is None:
+                continue
+            band = BANDS.index(Band(reading.band))
+            for key in reading.rows():
+                counts = totals.setdefault(key, [0, 0, 0])
+                counts[band] += sign
+    moved = {key: tuple(counts) for key, counts in totals.items() if any(counts)}
     # All readings lock their rows in one order (the rows without a theme
     # first, each kind in key order): two that share rows cannot deadlock.
     add(
@@ -140,9 +151,20 @@ def count_change(before: Counted | None, after: Counted | None) -> None:
     )
 
 
+# Rows per upsert: eleven parameters each, within PostgreSQL's 65,535 and
+# SQLite's 32,766.
+ADD_CHUNK = 1000
+
+
 def add(rows: list[tuple[Key, Any]], *, themed: bool) -> None:
-    """Add each row's counts, in one statement that creates the rows it does
-    not find. Valid on PostgreSQL and SQLite (3.24+) alike."""
+    """Add each row's counts, in statements that create the rows they do not
+    find, taken in the order given (the lock order). Valid on PostgreSQL and
+    SQLite (3.24+) alike."""
+    for start in range(0, len(rows), ADD_CHUNK):
+        _add_chunk(rows[start : start + ADD_CHUNK], themed=themed)
+
+
+def _add_chunk(rows: list[tuple[Key, Any]], *, themed: bool) -> None:
     if not rows:
         return
     table = connection.ops.quote_name(CommentRollup._meta.db_table)

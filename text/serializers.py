@@ -144,7 +144,7 @@ class CommentAnalysisSerializer(ModelSerializer[CommentAnalysis]):
 def analysis_data(analysis: CommentAnalysis | None) -> dict[str, Any] | None:
     """An analysis as an answer's `analysis` shows it, as plain values: take
     it before and after a change to know whether a subscriber would see one
-    (text.services announces comment_analysed only then)."""
+    (text.services announces comments_analysed only then)."""
     if analysis is None:
         return None
     data: dict[str, Any] = json.loads(

@@ -6,10 +6,10 @@ are never overwritten."""
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Container, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -48,10 +48,12 @@ class Dictionary:
     themes: tuple[Theme, ...]
     digest: str
 
-    @property
+    # Cached: a batch reads hundreds of comments with one dictionary.
+    @cached_property
     def specs(self) -> tuple[types.ThemeSpec, ...]:
         return tuple(theme.spec() for theme in self.themes)
 
+    @cached_property
     def by_key(self) -> dict[str, Theme]:
         return {theme.key: theme for theme in self.themes}
 
@@ -104,16 +106,33 @@ def on_response_deleting(*, response: SurveyResponse, **kwargs: Any) -> None:
         rollup.count_change(rollup.counted(analysis, locked), None)
 
 
-def _recount_answer(analysis: CommentAnalysis, response: SurveyResponse) -> None:
+def _recount_answer(
+    analysis: CommentAnalysis,
+    response: SurveyResponse,
+    *,
+    themes: frozenset[int] | None = None,
+) -> None:
     """Move an unchanged reading to its answer's band and day, when they
     are not those it was counted under."""
+    change = _recount(analysis, response, themes=themes)
+    if change is not None:
+        rollup.count_change(*change)
+
+
+def _recount(
+    analysis: CommentAnalysis,
+    response: SurveyResponse,
+    *,
+    themes: frozenset[int] | None = None,
+) -> tuple[rollup.Counted | None, rollup.Counted | None] | None:
+    """_recount_answer's save; the rollup's change is the caller's to count."""
     day = day_of(response.answered_at)
     if (analysis.counted_band, analysis.counted_day) == (response.band, day):
-        return
-    before = rollup.counted(analysis, response)
+        return None
+    before = rollup.counted(analysis, response, themes=themes)
     analysis.counted_band, analysis.counted_day = response.band, day
     analysis.save(update_fields=["counted_band", "counted_day"])
-    rollup.count_change(before, rollup.counted(analysis, response))
+    return before, rollup.counted(analysis, response, themes=themes)
 
 
 def queue_reading(response_id: int) -> None:
@@ -147,53 +166,210 @@ def enrich_comment(
         )
         if response is None:
             return None
-        existing = CommentAnalysis.objects.filter(response=response).first()
-        if not response.comment.strip():
-            if existing is not None:
-                before = rollup.counted(existing, response)
-                existing.delete()
-                rollup.count_change(before, None)
-                hooks.announce("comment_analysed", response_id=response.pk)
-            return None
-        digest = comment_digest(response.comment)
-        if (
-            existing is not None
-            and existing.comment_digest == digest
-            and existing.dictionary_digest == dictionary.digest
-        ):
-            # The same reading; only the score may have moved. Dated now, so
-            # that the sweep does not take it for a stale one again.
-            _flag_contradiction(existing, band=response.band)
-            _recount_answer(existing, response)
-            if existing.analysed_at < response.updated_at:
-                existing.analysed_at = timezone.now()
-                existing.save(update_fields=["analysed_at"])
-            return existing
-        return _write(response, existing, dictionary, digest=digest)
+        readings = read_locked([response], dictionary, must_read={response.pk})
+        return readings[response.pk]
 
 
-def _flag_contradiction(analysis: CommentAnalysis, *, band: str) -> None:
+def read_comments_from(response_id: int, *, batch_size: int = BATCH_SIZE) -> int:
+    """The work of an answer's task: its comment, and with it the stale
+    comments after it that no other worker holds, read in one transaction:
+    one commit and a few statements for the batch, not a dozen per comment.
+    The answers queued after this one are then read already when their own
+    tasks come, and those find nothing to do. Returns how many were read.
+
+    An answer another worker holds is left to it: that worker's batch reads
+    it, or, rolled back, its task is retried and reads it again (and the
+    sweep reads whatever a lost task left)."""
+    if read_since_changed(response_id):
+        # Most tasks of a backlog: a batch read their answer already. Asked
+        # in one query without a lock (a lock would make a writing, flushed
+        # transaction of every one of them).
+        return 0
+    dictionary = current_dictionary()
+    with transaction.atomic():
+        own = (
+            SurveyResponse.objects.select_for_update(of=("self",), skip_locked=True)
+            .filter(pk=response_id)
+            .first()
+        )
+        if own is None:
+            return 0
+        batch = [own]
+        if own.comment.strip():
+            batch += stale_answers(dictionary, after=own.pk).select_for_update(
+                of=("self",), skip_locked=True
+            )[: batch_size - 1]
+        # (An answer whose comment was removed is read alone: its reading goes.)
+        return len(read_locked(batch, dictionary, must_read={own.pk}))
+
+
+def read_since_changed(response_id: int) -> bool:
+    """The answer has a comment, read since the answer last changed. (With
+    which dictionary is the re-tagging's concern, not the answer's task's.)"""
+    return (
+        SurveyResponse.objects.filter(
+            pk=response_id, analysis__analysed_at__gte=F("updated_at")
+        )
+        .exclude(comment="")
+        .exists()
+    )
+
+
+# A change to the rollup: the reading as counted before, and after.
+Recount = tuple[rollup.Counted | None, rollup.Counted | None]
+
+
+@dataclass
+class _Writes:
+    """A batch's writes, made together once every comment is read: a few
+    statements for the batch instead of a dozen per comment."""
+
+    dictionary: Dictionary
+    created: list[CommentAnalysis] = field(default_factory=list)
+    updated: list[CommentAnalysis] = field(default_factory=list)
+    removed: list[int] = field(default_factory=list)
+    themes_gone: list[int] = field(default_factory=list)
+    themes_added: list[CommentTheme] = field(default_factory=list)
+    themes_changed: list[CommentTheme] = field(default_factory=list)
+    recounts: list[Recount] = field(default_factory=list)
+    announced: list[int] = field(default_factory=list)
+
+    def save(self) -> None:
+        CommentAnalysis.objects.filter(pk__in=self.removed).delete()
+        CommentAnalysis.objects.bulk_create(self.created)
+        if self.updated:
+            CommentAnalysis.objects.bulk_update(self.updated, READING_FIELDS)
+        CommentTheme.objects.filter(pk__in=self.themes_gone).delete()
+        CommentTheme.objects.bulk_create(self.themes_added)
+        if self.themes_changed:
+            CommentTheme.objects.bulk_update(
+                self.themes_changed, ["spans", "is_present"]
+            )
+        rollup.count_changes(self.recounts)
+        # After the writes: a subscriber's event shows the reading as stored.
+        if self.announced:
+            hooks.announce("comments_analysed", response_ids=self.announced)
+
+
+# What a new reading writes over an old one.
+READING_FIELDS = [
+    "comment_digest",
+    "dictionary_digest",
+    "language",
+    "score",
+    "label",
+    "spans",
+    "keywords",
+    "needs_review",
+    "reviewed_at",
+    "analysed_at",
+    "counted_band",
+    "counted_day",
+]
+
+
+def read_locked(
+    responses: Sequence[SurveyResponse],
+    dictionary: Dictionary,
+    *,
+    must_read: Container[int] = (),
+) -> dict[int, CommentAnalysis | None]:
+    """Read the comments of answers whose rows the caller's transaction
+    holds; each answer's reading (None: no comment). A comment the analysis
+    cannot read raises when its answer is in `must_read` (for its task to
+    retry); any other is logged (by answer id), left out of the result and
+    left stale for the sweep, and the others are read."""
+    ids = [response.pk for response in responses]
+    existing = {a.pk: a for a in CommentAnalysis.objects.filter(pk__in=ids)}
+    rows: dict[int, list[CommentTheme]] = {pk: [] for pk in ids}
+    if existing:
+        for row in CommentTheme.objects.filter(analysis_id__in=list(existing)):
+            rows[row.analysis_id].append(row)
+    writes = _Writes(dictionary)
+    readings: dict[int, CommentAnalysis | None] = {}
+    for response in responses:
+        try:
+            readings[response.pk] = _read_one(
+                response, existing.get(response.pk), rows[response.pk], writes
+            )
+        except Exception:
+            if response.pk in must_read:
+                raise
+            # Never the comment in the log: the id is enough to find it.
+            log.exception("Could not read the comment of answer %s.", response.pk)
+    writes.save()
+    return readings
+
+
+def _read_one(
+    response: SurveyResponse,
+    existing: CommentAnalysis | None,
+    rows: list[CommentTheme],
+    writes: _Writes,
+) -> CommentAnalysis | None:
+    themes = _present(rows)
+    if not response.comment.strip():
+        if existing is not None:
+            writes.removed.append(existing.pk)
+            writes.recounts.append(
+                (rollup.counted(existing, response, themes=themes), None)
+            )
+            writes.announced.append(response.pk)
+        return None
+    digest = comment_digest(response.comment)
+    if (
+        existing is not None
+        and existing.comment_digest == digest
+        and existing.dictionary_digest == writes.dictionary.digest
+    ):
+        _keep(existing, response, themes, writes)
+        return existing
+    return _write(response, existing, rows, writes, digest=digest)
+
+
+def _keep(
+    existing: CommentAnalysis,
+    response: SurveyResponse,
+    themes: frozenset[int],
+    writes: _Writes,
+) -> None:
+    """The same reading; only the score may have moved. Dated now, so that
+    the sweep does not take it for a stale one again."""
+    if _flag_contradiction(existing, band=response.band):
+        writes.announced.append(response.pk)
+    recount = _recount(existing, response, themes=themes)
+    if recount is not None:
+        writes.recounts.append(recount)
+    if existing.analysed_at < response.updated_at:
+        existing.analysed_at = timezone.now()
+        existing.save(update_fields=["analysed_at"])
+
+
+def _flag_contradiction(analysis: CommentAnalysis, *, band: str) -> bool:
+    """Flag (or clear) a contradiction with the score; True when it changed."""
     needs_review = contradicts(band, analysis.label)
-    if needs_review != analysis.needs_review:
-        analysis.needs_review = needs_review
-        analysis.reviewed_at = None
-        analysis.save(update_fields=["needs_review", "reviewed_at"])
-        hooks.announce("comment_analysed", response_id=analysis.response_id)
+    if needs_review == analysis.needs_review:
+        return False
+    analysis.needs_review = needs_review
+    analysis.reviewed_at = None
+    analysis.save(update_fields=["needs_review", "reviewed_at"])
+    return True
 
 
 def _write(
     response: SurveyResponse,
     existing: CommentAnalysis | None,
-    dictionary: Dictionary,
+    rows: list[CommentTheme],
+    writes: _Writes,
     *,
     digest: str,
 ) -> CommentAnalysis:
-    before = analysis_data(existing)
-    counted_before = rollup.counted(existing, response)
-    found = analyse(response.comment, themes=dictionary.specs)
+    seen_before = _seen(existing, rows)
+    counted_before = rollup.counted(existing, response, themes=_present(rows))
+    found = analyse(response.comment, themes=writes.dictionary.specs)
     analysis = existing or CommentAnalysis(response=response)
     analysis.comment_digest = digest
-    analysis.dictionary_digest = dictionary.digest
+    analysis.dictionary_digest = writes.dictionary.digest
     analysis.language = found.language
     analysis.score = max(-1.0, min(1.0, found.sentiment.score))
     analysis.label = found.sentiment.label
@@ -205,51 +381,84 @@ def _write(
     analysis.analysed_at = timezone.now()
     analysis.counted_band = response.band
     analysis.counted_day = day_of(response.answered_at)
-    analysis.save()
-    _write_themes(analysis, found.themes, dictionary.by_key())
-    rollup.count_change(counted_before, rollup.counted(analysis, response))
+    (writes.updated if existing else writes.created).append(analysis)
+    rows = _write_themes(analysis, rows, found.themes, writes)
+    writes.recounts.append(
+        (counted_before, rollup.counted(analysis, response, themes=_present(rows)))
+    )
     # Only what subscribers see: a dictionary edit reads every comment again,
     # and most readings come out the same.
-    if analysis_data(analysis) != before:
-        hooks.announce("comment_analysed", response_id=response.pk)
+    if _seen(analysis, rows) != seen_before:
+        writes.announced.append(response.pk)
     return analysis
+
+
+def _present(rows: Iterable[CommentTheme]) -> frozenset[int]:
+    return frozenset(row.theme_id for row in rows if row.is_present)
+
+
+def _seen(analysis: CommentAnalysis | None, rows: Sequence[CommentTheme]) -> Any:
+    """What the API and webhooks show of a reading (serializers.analysis_data),
+    compared in memory: reading it through the serializer costs a query per
+    theme, twice per comment."""
+    if analysis is None:
+        return None
+    themes = sorted((row.theme_id, row.spans) for row in rows if row.is_present)
+    return (
+        analysis.language,
+        analysis.sentiment,
+        analysis.score,
+        analysis.label,
+        analysis.needs_review,
+        list(analysis.keywords),
+        list(analysis.spans),
+        themes,
+    )
 
 
 def _write_themes(
     analysis: CommentAnalysis,
+    rows: list[CommentTheme],
     matches: Sequence[types.ThemeMatch],
-    themes: dict[str, Theme],
-) -> None:
-    """The analysis's own theme rows become the matches; staff rows stay."""
-    found = {match.key: match for match in matches if match.key in themes}
-    rows = CommentTheme.objects.filter(analysis=analysis)
-    staff = set(
-        rows.filter(source=CommentTheme.Source.STAFF).values_list(
-            "theme__key", flat=True
-        )
-    )
-    rows.filter(source=CommentTheme.Source.ANALYSIS).exclude(
-        theme__key__in=found
-    ).delete()
-    for key, match in found.items():
-        if key in staff:
-            continue
-        CommentTheme.objects.update_or_create(
-            analysis=analysis,
-            theme=themes[key],
-            defaults={
-                "spans": spans_as_lists(match.spans),
-                "source": CommentTheme.Source.ANALYSIS,
-                "is_present": True,
-            },
-        )
+    writes: _Writes,
+) -> list[CommentTheme]:
+    """The analysis's own theme rows become the matches; staff rows stay.
+    `rows` are the reading's rows as stored; returns them as they will be."""
+    themes = writes.dictionary.by_key
+    found = {themes[m.key].pk: m for m in matches if m.key in themes}
+    by_theme = {row.theme_id: row for row in rows}
+    kept = []
+    for row in rows:
+        if row.source == CommentTheme.Source.ANALYSIS and row.theme_id not in found:
+            writes.themes_gone.append(row.pk)
+        else:
+            kept.append(row)
+    for theme_id, match in found.items():
+        spans = spans_as_lists(match.spans)
+        row = by_theme.get(theme_id)
+        if row is None:
+            added = CommentTheme(
+                analysis=analysis,
+                theme_id=theme_id,
+                spans=spans,
+                source=CommentTheme.Source.ANALYSIS,
+                is_present=True,
+            )
+            writes.themes_added.append(added)
+            kept.append(added)
+        elif row.source == CommentTheme.Source.ANALYSIS and (
+            row.spans != spans or not row.is_present
+        ):
+            row.spans, row.is_present = spans, True
+            writes.themes_changed.append(row)
+    return kept
 
 
 def spans_as_lists(spans: Iterable[types.Span]) -> list[list[float]]:
     return [[span.start, span.end, round(span.weight, 3)] for span in spans]
 
 
-def stale_responses(dictionary: Dictionary, *, after: int = 0) -> Any:
+def stale_answers(dictionary: Dictionary, *, after: int = 0) -> Any:
     """Answers with a comment whose analysis is missing, was made with
     another dictionary, or is older than the answer's last change, in id
     order (a resumable walk)."""
@@ -262,8 +471,12 @@ def stale_responses(dictionary: Dictionary, *, after: int = 0) -> Any:
             | Q(analysis__analysed_at__lt=F("updated_at"))
         )
         .order_by("pk")
-        .values_list("pk", flat=True)
     )
+
+
+def stale_responses(dictionary: Dictionary, *, after: int = 0) -> Any:
+    """The ids of stale_answers."""
+    return stale_answers(dictionary, after=after).values_list("pk", flat=True)
 
 
 def read_missed_comments(*, batch_size: int = BATCH_SIZE) -> int:
@@ -274,18 +487,19 @@ def read_missed_comments(*, batch_size: int = BATCH_SIZE) -> int:
 
 
 def enrich_stale(*, batch_size: int = BATCH_SIZE, after: int = 0) -> tuple[int, int]:
-    """Analyse one batch of stale comments; (how many, the last id). Run
-    again from the last id until it returns 0."""
+    """Analyse one batch of stale comments, in one transaction; (how many
+    were taken, the last id). Run again from the last id until it returns 0.
+    Answers another worker holds are passed over (it is reading them); one
+    comment the analysis cannot read is logged and passed over too."""
     dictionary = current_dictionary()
-    ids = list(stale_responses(dictionary, after=after)[:batch_size])
-    for response_id in ids:
-        try:
-            enrich_comment(response_id, dictionary=dictionary)
-        except Exception:
-            # One comment the analysis cannot read must not stop the others
-            # (the walk goes on past it); the id only, never the comment.
-            log.exception("Could not read the comment of answer %s.", response_id)
-    return len(ids), (ids[-1] if ids else after)
+    with transaction.atomic():
+        batch = list(
+            stale_answers(dictionary, after=after).select_for_update(
+                of=("self",), skip_locked=True
+            )[:batch_size]
+        )
+        read_locked(batch, dictionary)
+    return len(batch), (batch[-1].pk if batch else after)
 
 
 def retag_all() -> int:
@@ -361,7 +575,7 @@ def correct_reading(
     )
     _count_correction(stored, response, before)
     if analysis_data(stored) != shown_before:
-        hooks.announce("comment_analysed", response_id=stored.response_id)
+        hooks.announce("comments_analysed", response_ids=[stored.response_id])
     return stored
 
 

@@ -13,11 +13,12 @@ from celery import shared_task
     retry_backoff_max=600,
     max_retries=5,
 )
-def enrich_comment_task(response_id: int) -> str:
+def enrich_comment_task(response_id: int) -> int:
+    """The answer's comment, and the stale ones after it (a batch: see
+    services.read_comments_from); how many were read."""
     from text import services
 
-    analysis = services.enrich_comment(response_id)
-    return analysis.label if analysis else "no comment"
+    return services.read_comments_from(response_id)
 
 
 @shared_task

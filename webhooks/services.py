@@ -14,8 +14,9 @@ the signed request to a checked address is `webhooks.http`.
 """
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -236,21 +237,29 @@ def unsent_update(response_id: int, *, since: datetime) -> Event | None:
     return None if started else event
 
 
-def on_comment_analysed(*, response_id: int) -> None:
-    """The `comment_analysed` hook (text): the reading of an answer's comment
-    was stored, changed (a new reading, a staff correction, a contradiction
-    found or gone) or removed with the comment. response.analysed carries the
-    answer as the API shows it, `analysis` included (null once removed).
+def on_comments_analysed(*, response_ids: Sequence[int]) -> None:
+    """The `comments_analysed` hook (text): the readings of these answers'
+    comments were stored, changed (a new reading, a staff correction, a
+    contradiction found or gone) or removed with the comment. One
+    response.analysed per answer carries it as the API shows it, `analysis`
+    included (null once removed). The subscribers are looked up once: a
+    batch reads hundreds of comments.
 
     An event of its own, not a response.updated: the reading comes a moment
     after the answer's own event, from a task, and is no change of the answer
     by its customer (whose edits response.updated coalesces)."""
+    subscriptions = subscribers(RESPONSE_ANALYSED)
+    for response_id in response_ids:
+        emit(
+            RESPONSE_ANALYSED,
+            partial(_analysed_response, response_id),
+            subscriptions=subscriptions,
+        )
 
-    def data() -> Any:
-        response = with_analysis(SurveyResponse.objects.filter(pk=response_id)).get()
-        return representation(AnalysedResponseSerializer, response)
 
-    emit(RESPONSE_ANALYSED, data)
+def _analysed_response(response_id: int) -> Any:
+    response = with_analysis(SurveyResponse.objects.filter(pk=response_id)).get()
+    return representation(AnalysedResponseSerializer, response)
 
 
 def on_customer_unsubscribed(*, customer_id: int) -> None:

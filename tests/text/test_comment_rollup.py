@@ -290,7 +290,7 @@ POOL_SIZE = 5
 STEPS = st.lists(
     st.tuples(
         st.sampled_from(
-            ["answer", "edit", "read", "correct", "retheme", "delete", "read"]
+            ["answer", "edit", "read", "correct", "retheme", "delete", "batch"]
         ),
         st.integers(0, POOL_SIZE - 1),
         st.integers(0, 63),  # picks a score, a comment, a label, themes
@@ -334,6 +334,8 @@ def play(step, invitations, staff):
         answers.record_response(sent, score=score, comment=kept, now=at)
     elif action == "read":
         services.enrich_comment(answer.pk)
+    elif action == "batch":  # an answer's task: it and the stale ones after it
+        services.read_comments_from(answer.pk)
     elif action == "delete":
         answers.delete_response(answer)
     elif analysis is None:
@@ -365,6 +367,9 @@ def play(step, invitations, staff):
         ("answer", 1, 1, 0),
         ("read", 1, 0, 0),
         ("delete", 1, 0, 0),
+        ("answer", 3, 4, 2),
+        ("answer", 4, 7, -3),
+        ("batch", 3, 0, 0),
         ("edit", 0, 11, 0),
         ("read", 0, 0, 0),
     ]

@@ -114,14 +114,19 @@ def test_a_rolled_back_reading_sends_nothing(
     assert (Event.objects.count(), Delivery.objects.count(), queued) == (0, 0, [])
 
 
-def test_the_handler_answers_the_comment_analysed_hook(subscription):
-    response = SurveyResponseFactory.create(score=2, comment=RUDE)
+def test_the_handler_answers_the_comments_analysed_hook(subscription):
+    first, second = (
+        SurveyResponseFactory.create(score=2, comment=RUDE),
+        SurveyResponseFactory.create(score=9, comment="Great."),
+    )
 
-    hooks.announce("comment_analysed", response_id=response.pk)
+    hooks.announce("comments_analysed", response_ids=[first.pk, second.pk])
 
-    [event] = Event.objects.all()
-    assert (event.type, event.payload["id"]) == ("response.analysed", response.pk)
-    assert event.payload["analysis"] is None
+    events = Event.objects.all()
+    assert sorted((e.type, e.payload["id"]) for e in events) == sorted(
+        [("response.analysed", first.pk), ("response.analysed", second.pk)]
+    )
+    assert [e.payload["analysis"] for e in events] == [None, None]
 
 
 def test_a_subscription_may_ask_for_response_analysed(support):

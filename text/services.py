@@ -435,8 +435,8 @@ def _write_themes(
             kept.append(row)
     for theme_id, match in found.items():
         spans = spans_as_lists(match.spans)
-        row = by_theme.get(theme_id)
-        if row is None:
+        stored = by_theme.get(theme_id)
+        if stored is None:
             added = CommentTheme(
                 analysis=analysis,
                 theme_id=theme_id,
@@ -446,11 +446,11 @@ def _write_themes(
             )
             writes.themes_added.append(added)
             kept.append(added)
-        elif row.source == CommentTheme.Source.ANALYSIS and (
-            row.spans != spans or not row.is_present
+        elif stored.source == CommentTheme.Source.ANALYSIS and (
+            stored.spans != spans or not stored.is_present
         ):
-            row.spans, row.is_present = spans, True
-            writes.themes_changed.append(row)
+            stored.spans, stored.is_present = spans, True
+            writes.themes_changed.append(stored)
     return kept
 
 

@@ -6,7 +6,7 @@ every task, cost a comment's reading more than the reading itself."""
 import time
 
 import pytest
-from celery.fixups.django import DjangoWorkerFixup
+from celery.fixups.django import DjangoFixup
 from django.db import connection
 
 from crm.celery import app, close_spent_connections
@@ -41,7 +41,7 @@ def test_a_connection_older_than_its_age_is_closed_after_a_task():
 
 def test_celerys_own_closing_leaves_the_connection_alone():
     opened = open_connection(closes_in=600)
-    fixup = DjangoWorkerFixup(app)
+    fixup = DjangoFixup(app).worker_fixup  # what a worker installs
 
     for _ in range(1000):
         fixup.on_task_prerun(sender=tasks.enrich_comment_task)

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from surveys.models import Invitation, SurveyResponse
 from surveys.services import answers
 from tests.factories import InvitationFactory, SurveyFactory
-from text import services, tasks
+from text import analysis, services, tasks
 from text.models import CommentAnalysis, CommentTheme
 
 LATE = "The delivery was late and nobody answered my calls."
@@ -94,7 +94,7 @@ def test_one_broken_comment_in_a_batch_is_left_for_the_sweep(
     no_queued_tasks, monkeypatch, caplog
 ):
     first, broken, last = unread_answers(3)
-    real = services.analyse
+    real = analysis.analyse
 
     def breaks_on_one(comment, *, themes):
         if comment == broken.comment:

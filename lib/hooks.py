@@ -1,4 +1,5 @@
-"""Announcing an event to the apps above the announcer, without importing them.
+"""Announcing an event to the apps above the announcer, or asking them, without
+importing them.
 
 Dependencies point one way (feedback → surveys → customers), yet an event in a
 lower app must reach a higher one: a resolved interaction schedules a survey,
@@ -25,15 +26,28 @@ class UndeclaredEventError(LookupError):
 
 
 def announce(event: str, **payload: Any) -> None:
+    for path in _handlers(event):
+        import_string(path)(**payload)
+
+
+def gather(event: str, **payload: Any) -> list[Any]:
+    """Ask the apps above for something: each handler's answer, in order,
+    leaving out None (a handler with nothing to add). A page of a lower app
+    shows a higher app's part this way (the dashboard's KPIs, the pilots a
+    customer is in), and a lower app's rule takes a higher app's variant."""
+    answers = (import_string(path)(**payload) for path in _handlers(event))
+    return [answer for answer in answers if answer is not None]
+
+
+def _handlers(event: str) -> list[str]:
     try:
-        handlers = settings.HOOKS[event]
+        handlers: list[str] = settings.HOOKS[event]
     except KeyError:
         raise UndeclaredEventError(
             f"no event {event!r} in settings.HOOKS (declared: "
             f"{', '.join(sorted(settings.HOOKS))}); declare it, with [] for none"
         ) from None
-    for path in handlers:
-        import_string(path)(**payload)
+    return handlers
 
 
 def check_handlers(**kwargs: Any) -> list[checks.CheckMessage]:

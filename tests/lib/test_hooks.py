@@ -40,6 +40,33 @@ def test_an_event_declared_without_handlers_reaches_nobody(settings):
     assert CALLS == []
 
 
+def answer(**payload):
+    return payload["thing"] * 2
+
+
+def nothing(**payload):
+    return None
+
+
+def test_gathering_returns_each_handlers_answer_in_order_without_none(settings):
+    settings.HOOKS = {
+        "things_wanted": [
+            f"{__name__}.answer",
+            f"{__name__}.nothing",
+            f"{__name__}.answer",
+        ]
+    }
+
+    assert hooks.gather("things_wanted", thing=7) == [14, 14]
+
+
+def test_gathering_an_undeclared_event_raises(settings):
+    settings.HOOKS = {"things_wanted": []}
+
+    with pytest.raises(hooks.UndeclaredEventError, match="'things_wnated'"):
+        hooks.gather("things_wnated", thing=7)
+
+
 def test_announcing_an_undeclared_event_raises_and_calls_nothing(settings):
     settings.HOOKS = {"thing_done": [f"{__name__}.first"]}
 

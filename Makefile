@@ -36,12 +36,15 @@ BENCH_SECONDS ?= 10
 # Comments read by two workers (bench/text_enrichment.py); the issue's figure
 # is at 100,000 (about 4 minutes with the seeding, at 690 comments/s).
 BENCH_COMMENTS ?= 100000
+# Answers seeded for a pilot's result (bench/pilot_result.py; the issue's 1,000,000).
+BENCH_PILOT_ANSWERS ?= 1000000
 bench: $(VENV)/.installed-dev
 	$(BENCH_ENV) $(BIN)/python bench/run.py --customers $(BENCH_CUSTOMERS) --cases $(BENCH_CASES) --answers $(BENCH_ANSWERS)
 	$(BENCH_ENV) $(BIN)/python bench/dispatch.py --invitations $(BENCH_INVITATIONS)
 	$(BENCH_ENV) $(BIN)/python bench/answer_page.py --seconds $(BENCH_SECONDS)
 	$(BENCH_ENV) $(BIN)/python bench/imports.py
 	$(BENCH_ENV) $(BIN)/python bench/text_enrichment.py --comments $(BENCH_COMMENTS)
+	$(BENCH_ENV) $(BIN)/python bench/pilot_result.py --answers $(BENCH_PILOT_ANSWERS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -10,6 +10,7 @@ from feedback import api as feedback_api
 from feedback.metrics_api import views as metrics_api
 from idempotency import api as idempotency_api
 from imports import api as imports_api
+from pilots import api as pilots_api
 from surveys import api as surveys_api
 from text import api as text_api
 from tokens import api as tokens_api
@@ -42,3 +43,5 @@ router.register("imports", imports_api.ImportViewSet, basename="import")
 router.register("exports", imports_api.ExportViewSet, basename="export")
 router.register("tokens", tokens_api.ApiTokenViewSet)
 router.register("webhooks", webhooks_api.SubscriptionViewSet)
+router.register("kpis", pilots_api.KpiViewSet)
+router.register("pilots", pilots_api.PilotViewSet)

@@ -442,6 +442,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "text.tasks.suggest_themes_task",
         "schedule": crontab(minute=0, hour=4, day_of_week="mon"),
     },
+    # Daily just after midnight: the `locked` event of every pilot going
+    # live today, written on the day (the lock itself holds by date).
+    "lock-due-pilots": {
+        "task": "pilots.tasks.lock_due_pilots_task",
+        "schedule": crontab(minute=15, hour=0),
+    },
 }
 
 # The survey loop (surveys/services). Durations are whole units, from the
@@ -557,6 +563,16 @@ HOOKS: dict[str, list[str]] = {
     "case_event": ["webhooks.services.on_case_event"],
     # text → webhooks: the reading of a comment was stored, changed or removed.
     "comments_analysed": ["webhooks.services.on_comments_analysed"],
+    # Asked with hooks.gather: a lower app's page or rule takes a higher
+    # app's part. feedback's dashboard → its panels (HTML) from above.
+    "dashboard_panels": ["pilots.views.dashboard_panel"],
+    # feedback's weekly digest → its sections from above.
+    "digest_sections": ["pilots.services.digest.digest_section"],
+    # The customer's admin page → its panels (HTML) from above.
+    "customer_panels": ["pilots.views.customer_panel"],
+    # surveys / feedback → a pilot's variant of one of their settings for
+    # one customer (None: the setting as configured).
+    "variant": ["pilots.services.variants.variant_for"],
 }
 
 # Webhooks (webhooks/delivery.py, webhooks/http.py). A POST that takes longer

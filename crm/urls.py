@@ -33,6 +33,8 @@ urlpatterns = [
         name="api-docs",
     ),
     path("api/v1/", include(router.urls)),
+    # Before the dashboard's own: the pilots' pages live under it.
+    path("dashboard/pilots/", include("pilots.urls")),
     path("dashboard/", include("feedback.urls")),
     # The language menu of every page posts to /i18n/setlang/ (set_language).
     path("i18n/", include("django.conf.urls.i18n")),

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     pass
 from customers.models import Channel, Company, Customer, Interaction, Stage, Touchpoint
 from customers.search import MAX_SEARCH_WORDS, customer_matches
+from lib import hooks
 from lib.admin import HistoryInline, LargeTableAdmin, StaffPickerAdmin
 from lib.forms import LocalSplitDateTimeField
 from lib.validation import save_validated
@@ -192,13 +193,27 @@ class CustomerAdmin(StaffPickerAdmin, LargeTableAdmin):
     staff_autocomplete_fields = ["owner"]
     readonly_fields = [
         "history",
+        "programmes",
         "email_opted_out_at",
         "erased_at",
         "created_at",
         "updated_at",
     ]
     fieldsets = [
-        (None, {"fields": ["name", "email", "phone", "company", "owner", "history"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "email",
+                    "phone",
+                    "company",
+                    "owner",
+                    "history",
+                    "programmes",
+                ]
+            },
+        ),
         (
             _("Profile"),
             {
@@ -258,6 +273,15 @@ class CustomerAdmin(StaffPickerAdmin, LargeTableAdmin):
             '<a href="{}?customer__id__exact={}">{}</a>',
             ((url, customer.pk, label) for url, label in links),
         )
+
+    @admin.display(description=_("pilots"))
+    def programmes(self, customer: Customer) -> str:
+        """What apps above add about the customer (the pilots they are in:
+        settings.HOOKS["customer_panels"]), HTML fragments."""
+        if customer.pk is None:
+            return "—"
+        panels = hooks.gather("customer_panels", customer=customer)
+        return format_html_join("", "{}", ((panel,) for panel in panels)) or "—"
 
     def save_formset(
         self, request: HttpRequest, form: Any, formset: Any, change: bool

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods
 from lib import rates
 from lib.http import client_address
 from surveys.models import SCALE_LABELS, Invitation, SurveyResponse
-from surveys.services import answers
+from surveys.services import answers, sending
 
 View = Callable[..., HttpResponse]
 # Why a settled answer (answers.is_settled) can no longer change.
@@ -228,7 +228,9 @@ def answer_page(
     low, high = SCALE_LABELS[survey.kind]
     selected = form["score"].value()
     context = {
-        "question": survey.question_in(page_language(request, invitation)),
+        "question": sending.question_for(
+            invitation, page_language(request, invitation), now=timezone.now()
+        ),
         "form": form,
         "scale": list(survey.scale),
         "selected": str(selected) if selected not in (None, "") else "",
@@ -253,7 +255,9 @@ def thanks(
         "response": response,
         "can_edit": can_edit,
         "followed_up": FOLLOWED_UP if settled else "",
-        "question": invitation.survey.question_in(page_language(request, invitation)),
+        "question": sending.question_for(
+            invitation, page_language(request, invitation), now=timezone.now()
+        ),
     }
     return page(request, "thanks", context)
 

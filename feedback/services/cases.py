@@ -9,6 +9,7 @@ Alert outbox written there too, and sent by tasks after the commit.
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -97,21 +98,48 @@ def require(allowed: bool, message: str) -> None:
 # Assignment
 
 
-def choose_owner(customer: Customer) -> tuple[User | None, str]:
+def variant(
+    setting: str, customer: Customer, *, now: datetime
+) -> dict[str, Any] | None:
+    """A running pilot's value of one of the loop's settings for this
+    customer (settings.HOOKS["variant"]); None: as configured."""
+    answers = hooks.gather(
+        "variant",
+        setting=setting,
+        customer_id=customer.pk,
+        survey_id=None,
+        today=timezone.localdate(now, timezone=timezone.get_default_timezone()),
+    )
+    return answers[0] if answers else None
+
+
+def first_contact_due(customer: Customer, *, priority: str, now: datetime) -> datetime:
+    """The case's first-contact deadline: CASE_SLA_HOURS, or a pilot's."""
+    hours = (variant("case_sla", customer, now=now) or {}).get(priority)
+    return deadlines.first_contact_due(now, priority=priority, hours=hours)
+
+
+def choose_owner(
+    customer: Customer, *, now: datetime | None = None
+) -> tuple[User | None, str]:
     """The customer's owner; else the company's; else the next active member
     of the fallback group in turn (round robin by id, after the owner of the
     latest round-robin case). Two cases opened at the same instant may go to
-    the same member: fair over time is enough here."""
+    the same member: fair over time is enough here. A pilot's variant may
+    go to the round robin at once, or take turns in another group."""
+    trial = variant("assignment_rule", customer, now=now or timezone.now()) or {}
     company = customer.company
-    for owner, rule in [
+    owners = [
         (customer.owner, Rule.CUSTOMER_OWNER),
         (company.owner if company else None, Rule.COMPANY_OWNER),
-    ]:
+    ]
+    if trial.get("rule") == "round_robin":
+        owners = []
+    for owner, rule in owners:
         if owner is not None and may_own_cases(owner):
             return owner, rule
-    members = list(
-        case_owners().filter(groups__name=settings.CASE_FALLBACK_GROUP).order_by("id")
-    )
+    group = trial.get("group") or settings.CASE_FALLBACK_GROUP
+    members = list(case_owners().filter(groups__name=group).order_by("id"))
     if not members:
         return None, Rule.NOBODY
     last = (
@@ -250,7 +278,7 @@ def note_changed_answer(
     urgent = Case.Priority.URGENT
     if case.priority != urgent and priority_for(response) == urgent:
         case.priority = urgent
-        sooner = deadlines.first_contact_due(now, priority=urgent)
+        sooner = first_contact_due(case.customer, priority=urgent, now=now)
         if case.status == Status.OPEN and (case.due_at is None or sooner < case.due_at):
             case.due_at = sooner
         case.save(update_fields=["priority", "due_at", "updated_at"])
@@ -315,7 +343,7 @@ def create_case(
 ) -> Case:
     rule: str = Rule.BY_HAND
     if owner is None:
-        owner, rule = choose_owner(customer)
+        owner, rule = choose_owner(customer, now=now)
     case = Case.objects.create(
         customer=customer,
         response=response,
@@ -325,7 +353,7 @@ def create_case(
         priority=priority,
         owner=owner,
         assignment_rule=rule,
-        due_at=deadlines.first_contact_due(now, priority=priority),
+        due_at=first_contact_due(customer, priority=priority, now=now),
         created_at=now,
     )
     opened = log(
@@ -597,7 +625,7 @@ def reopen(case: Case, *, actor: Actor | None, note: str, now: datetime) -> None
     case.status, case.closed_at = Status.OPEN, None
     case.root_cause, case.resolution = None, ""
     case.first_contact_at, case.contact_channel = None, ""
-    case.due_at = deadlines.first_contact_due(now, priority=case.priority)
+    case.due_at = first_contact_due(case.customer, priority=case.priority, now=now)
     case.save(
         update_fields=[
             "status",

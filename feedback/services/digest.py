@@ -18,9 +18,9 @@ sent causes one duplicate (same Message-ID).
 import logging
 import smtplib
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -36,7 +36,7 @@ from feedback.metrics.periods import period_start
 from feedback.metrics.statistics import Score
 from feedback.models import Case, StaffPreference, WeeklyDigest
 from feedback.services import alerts, outbox
-from lib import emails
+from lib import emails, hooks
 from surveys.models import Kind
 from text.models import Theme
 from text.reading import theme_name
@@ -115,6 +115,10 @@ class Contents:
     overdue: list[OverdueCase]
     overdue_link: str
     dashboard_link: str
+    # What apps above add (the KPIs off target and the pilots:
+    # settings.HOOKS["digest_sections"]), each with a `title` and `lines`
+    # ({"text", "link"}) rendered in each manager's language.
+    sections: list[Any] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -316,6 +320,13 @@ def contents_of(week_start: date, *, now: datetime) -> Contents:
         + reverse("admin:feedback_case_changelist")
         + "?overdue=1",
         dashboard_link=dashboard_link(week_start, kind=Kind.NPS),
+        sections=[
+            section
+            for answer in hooks.gather(
+                "digest_sections", week_start=week_start, week_end=week_end, now=now
+            )
+            for section in (answer if isinstance(answer, list) else [answer])
+        ],
     )
 
 

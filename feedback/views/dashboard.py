@@ -39,6 +39,7 @@ from feedback.views.display import (
     trend_point,
 )
 from feedback.views.forms import read_form, shared_query, url_with
+from lib import hooks
 from surveys.models import Kind
 
 BEST_AND_WORST: tuple[Dimension, ...] = ("touchpoint", "segment", "staff")
@@ -52,6 +53,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     form = read_form(request)
     context = page_context(request, title=_("Dashboard"))
     context["form"] = form
+    # The parts apps above add (the KPIs of pilots): HTML fragments.
+    context["panels"] = hooks.gather("dashboard_panels", request=request)
     if not form.is_valid():
         return render(request, "feedback/dashboard.html", context, status=400)
     answers = form.answer_filter()

@@ -36,6 +36,7 @@ import time as clock
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -468,7 +469,12 @@ def sent_fields(invitation: Invitation, *, now: datetime) -> dict[str, object]:
         days=survey.expires_after_days
     )
     reminders = invitation.reminders_sent + (invitation.sent_at is not None)
-    next_reminder = now + timedelta(days=survey.reminder_delay_days)
+    trial = variant("reminder_delay", invitation, now=now)
+    next_reminder = now + (
+        timedelta(hours=trial["hours"])
+        if trial
+        else timedelta(days=survey.reminder_delay_days)
+    )
     wants_more = reminders < survey.max_reminders and next_reminder < expires_at
     return {
         "status": Status.SENT,
@@ -563,7 +569,7 @@ def render_invitation(
         context = {
             "brand": settings.BRAND_NAME,
             "customer": customer,
-            "question": survey.question_in(language),
+            "question": question_for(invitation, language, now=timezone.now()),
             "scale": [(score, f"{url}?score={score}") for score in survey.scale],
             "low_label": str(low_label),
             "high_label": str(high_label),
@@ -579,6 +585,33 @@ def render_invitation(
         headers=mail_headers(invitation, unsubscribe_url=context["unsubscribe_url"]),
         reply_to=settings.SURVEY_REPLY_TO or None,
     )
+
+
+def question_for(invitation: Invitation, language: str, *, now: datetime) -> str:
+    """The question the invitation asks in `language`, in its mail and on its
+    page alike: a running pilot's variant of the survey's mail text for this
+    customer, else the survey's own."""
+    trial = variant("survey_mail_text", invitation, now=now) or {}
+    own = trial.get("question_zh_hans" if language == "zh-hans" else "question_en")
+    return (own or "").strip() or invitation.survey.question_in(language)
+
+
+def variant(
+    setting: str, invitation: Invitation, *, now: datetime
+) -> dict[str, Any] | None:
+    """A running pilot's value of one of the survey's settings for this
+    customer (settings.HOOKS["variant"]); None: the survey's own (and for
+    a preview's unsaved customer)."""
+    if invitation.customer_id is None:
+        return None
+    answers = hooks.gather(
+        "variant",
+        setting=setting,
+        customer_id=invitation.customer_id,
+        survey_id=invitation.survey_id,
+        today=timezone.localdate(now, timezone=timezone.get_default_timezone()),
+    )
+    return answers[0] if answers else None
 
 
 def mail_headers(invitation: Invitation, *, unsubscribe_url: object) -> dict[str, str]:

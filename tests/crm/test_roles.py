@@ -43,6 +43,11 @@ def test_support_logs_interactions_views_surveys_and_opens_cases():
         "text.view_commentanalysis",
         "text.change_commentanalysis",
         "text.view_themesuggestion",
+        # KPIs and pilots, with their audit trails and assignments: read only.
+        "pilots.view_kpi",
+        "pilots.view_pilot",
+        "pilots.view_pilotevent",
+        "pilots.view_pilotassignment",
     }
 
 
@@ -104,7 +109,21 @@ def test_manager_may_do_everything_in_the_three_apps():
         "text.change_themesuggestion",
     }
 
+    # Managers define KPIs and run pilots; a pilot is never deleted, and its
+    # audit trail and assignments are written by the services alone.
+    pilots = {
+        "pilots.view_kpi",
+        "pilots.add_kpi",
+        "pilots.change_kpi",
+        "pilots.delete_kpi",
+        "pilots.view_pilot",
+        "pilots.add_pilot",
+        "pilots.change_pilot",
+        "pilots.view_pilotevent",
+        "pilots.view_pilotassignment",
+    }
+
     assert (
         codenames("Manager")
-        == expected | webhooks | tokens | lockouts | send_now | text
+        == expected | webhooks | tokens | lockouts | send_now | text | pilots
     )

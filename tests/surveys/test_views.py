@@ -696,10 +696,11 @@ def test_the_answer_page_reads_the_invitation_and_its_answer_in_one_query(
 ):
     invitation = sent_invitation()
 
-    # The lookup, with survey, customer and answer; the first view's mark.
-    with django_assert_num_queries(2):
+    # The lookup, with survey, customer and answer; the first view's mark;
+    # whether a running pilot varies the question (one query when none does).
+    with django_assert_num_queries(3):
         first_view = client.get(link(invitation) + "?score=9")
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):
         second_view = client.get(link(invitation) + "?score=9")
 
     assert (first_view.status_code, second_view.status_code) == (200, 200)
@@ -717,10 +718,11 @@ def test_an_answer_is_recorded_in_a_fixed_number_of_queries(
     # the answer has been followed up, updates the answer, looks for its case
     # and its comment's reading (to move it in the comment rollup) and moves
     # the answer to its new band in the rollup. Each also looks for a webhook
-    # subscriber to the response event.
-    with django_assert_num_queries(9):
+    # subscriber to the response event. The thanks page asks whether a
+    # running pilot varies the question.
+    with django_assert_num_queries(10):
         first = client.post(link(invitation), {"score": "9"})
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         changed = client.post(link(invitation), {"score": "7", "comment": "Slow"})
 
     assert (first.status_code, changed.status_code) == (200, 200)

@@ -1,0 +1,3 @@
+from tests.pilots.seeding import frozen
+
+__all__ = ["frozen"]

@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "feedback",
     "text",
     "pilots",
+    "privacy",
     "idempotency",
     "imports",
     "webhooks",

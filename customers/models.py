@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.crypto import salted_hmac
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
@@ -99,6 +100,87 @@ class Company(models.Model):
         return self.name
 
 
+SUPPRESSION_SALT = "touchloop.customers.SuppressedAddress"
+
+
+def normalised_email(address: str) -> str:
+    return address.strip().lower()
+
+
+def suppression_digest(address: str, *, secret: str | bytes | None = None) -> str:
+    """The keyed hash that stands for an address on the suppression list:
+    HMAC-SHA256 with a key derived from SECRET_KEY (its own salt), of the
+    address lower-cased and trimmed. Without the server's secret a dump of
+    the list cannot be checked against a guessed address."""
+    return salted_hmac(
+        SUPPRESSION_SALT,
+        normalised_email(address),
+        secret=secret,
+        algorithm="sha256",
+    ).hexdigest()
+
+
+def suppression_digests(address: str) -> list[str]:
+    """The address's digest under SECRET_KEY and under each fallback key, so
+    that rotating the secret does not forget the list."""
+    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return [suppression_digest(address, secret=secret) for secret in secrets]
+
+
+class SuppressedAddressQuerySet(models.QuerySet["SuppressedAddress"]):
+    def matching(self, address: str) -> "SuppressedAddressQuerySet":
+        if not address.strip():
+            return self.none()
+        return self.filter(digest__in=suppression_digests(address))
+
+    def is_suppressed(self, address: str) -> bool:
+        return bool(address.strip()) and self.matching(address).exists()
+
+    def suppressed_among(self, addresses: "set[str]") -> set[str]:
+        """Those of `addresses` on the list, in one query (an import chunk)."""
+        by_digest = {
+            digest: address
+            for address in addresses
+            if address.strip()
+            for digest in suppression_digests(address)
+        }
+        if not by_digest:
+            return set()
+        found = self.filter(digest__in=by_digest).values_list("digest", flat=True)
+        return {by_digest[digest] for digest in found}
+
+
+class SuppressedAddress(models.Model):
+    """An email address that must never become a customer again, nor be
+    asked anything: erased under a privacy request. Only its keyed hash is
+    kept (suppression_digest), never the address."""
+
+    class Source(models.TextChoices):
+        ERASURE = "erasure", _("Erasure request")
+        STAFF = "staff", _("Staff")
+
+    digest = models.CharField(_("digest"), max_length=64, unique=True)
+    source = models.CharField(
+        _("source"), max_length=20, choices=Source.choices, default=Source.ERASURE
+    )
+    created_at = models.DateTimeField(_("created at"), default=now)
+
+    objects = SuppressedAddressQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("suppressed address")
+        verbose_name_plural = _("suppressed addresses")
+
+    def __str__(self) -> str:
+        return self.digest[:12]
+
+
+SUPPRESSED_MESSAGE = _(
+    "This address was erased under a privacy request and is on the suppression "
+    "list; it cannot be added again."
+)
+
+
 class CustomerQuerySet(models.QuerySet["Customer"]):
     def with_email(self, address: str) -> "CustomerQuerySet":
         """The customer with this address, ignoring case. Spelt like the unique
@@ -188,6 +270,16 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.email or f"#{self.pk}"
+
+    def clean(self) -> None:
+        """Every door that creates a customer or changes an address validates
+        (lib.validation.save_validated; the importer asks is_suppressed
+        itself), so the suppression list is checked here once. A saved
+        customer never holds a suppressed address (erasure removes it), so
+        checking whatever address the customer has is checking a new one."""
+        super().clean()
+        if self.email and SuppressedAddress.objects.is_suppressed(self.email):
+            raise ValidationError({"email": SUPPRESSED_MESSAGE}, code="suppressed")
 
 
 class Touchpoint(models.Model):

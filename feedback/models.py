@@ -131,6 +131,10 @@ class Case(models.Model):
         BY_HAND = "by_hand", _("By hand")
         NOBODY = "", _("Nobody to assign")
 
+    class ClosedAs(models.TextChoices):
+        WORKED = "", _("Worked by staff")
+        ERASED = "erased", _("Customer erased")
+
     class Outcome(models.TextChoices):
         PENDING = "", _("Not known yet")
         RECOVERED = "recovered", _("Recovered")
@@ -204,6 +208,16 @@ class Case(models.Model):
         db_default="",
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # "erased": closed by the system when the customer was erased under a
+    # privacy request (privacy.services.erasure); no root cause is asked then.
+    closed_as = models.CharField(
+        _("closed as"),
+        max_length=10,
+        choices=ClosedAs.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
     root_cause = models.ForeignKey(
         RootCause,
         verbose_name=_("root cause"),
@@ -239,6 +253,7 @@ class Case(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(status="closed")
+                | models.Q(closed_as="erased")
                 | (models.Q(root_cause__isnull=False) & ~models.Q(resolution="")),
                 name="case_closed_needs_root_cause_and_resolution",
                 violation_error_message=_(

@@ -12,7 +12,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.models import Company, Customer
+from customers.models import SUPPRESSED_MESSAGE, Company, Customer, SuppressedAddress
 from imports import pipeline
 from imports.pipeline import (
     CUSTOMER_FIELDS,
@@ -71,8 +71,23 @@ class CustomerImport:
             clean_tags(row)
             if "email" in row.values:
                 row.values["email"] = row.values["email"].strip()
+        self.refuse_suppressed(rows)
         resolve_user(rows, "owner", self.lookup)
         self.resolve_companies(rows)
+
+    @staticmethod
+    def refuse_suppressed(rows: list[Row]) -> None:
+        """Rows are saved in bulk, without Customer.clean: the suppression
+        list is asked here, once for the chunk."""
+        emails = {
+            row.values["email"]
+            for row in rows
+            if not row.errors and row.values.get("email")
+        }
+        suppressed = SuppressedAddress.objects.suppressed_among(emails)
+        for row in rows:
+            if not row.errors and row.values.get("email") in suppressed:
+                row.fail("email", str(SUPPRESSED_MESSAGE))
 
     def resolve_companies(self, rows: list[Row]) -> None:
         names = {row.cells["company"] for row in rows if row.cells.get("company")}

@@ -28,6 +28,7 @@ EVENT_TYPES = [
     "case.closed",
     "case.escalated",
     "customer.unsubscribed",
+    "customer.erased",
 ]
 # Sent only by "send test event", to the one subscription tested.
 PING = "ping"

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Q
 
-from customers.models import Customer, Interaction
+from customers.models import Customer, Interaction, SuppressedAddress
 from surveys.models import Invitation, Survey
 
 Reason = Invitation.SuppressedReason
@@ -166,6 +166,20 @@ def suppression_reason(
     exclude_id: int | None = None,
 ) -> str:
     """Why this customer must not get this survey at `at`; "" when they may."""
-    return person_reason(customer, interaction) or history.throttle_reason(
-        customer_id=customer.pk, survey=survey, at=at, exclude_id=exclude_id
+    return (
+        person_reason(customer, interaction)
+        or suppressed_reason(customer)
+        or history.throttle_reason(
+            customer_id=customer.pk, survey=survey, at=at, exclude_id=exclude_id
+        )
     )
+
+
+def suppressed_reason(customer: Customer) -> str:
+    """An address erased under a privacy request is never invited. Customer
+    validation refuses such an address, so this holds for a customer any
+    other path made (a bulk write); asked when an invitation is planned,
+    not again at sending (one query per customer)."""
+    if SuppressedAddress.objects.is_suppressed(customer.email):
+        return Reason.ERASED
+    return ""

@@ -1,0 +1,61 @@
+"""After an erasure, a full dump of the database holds nothing of the
+person: not their name, address, phone, external id, comments, or what
+staff wrote about them, in any table (webhook events, idempotency records,
+the admin's log, comment readings and rollups included)."""
+
+import subprocess
+
+import pytest
+from django.db import connection
+
+from privacy.services.erasure import erase_customer
+from surveys.models import SurveyResponse
+from tests.privacy.history import CASE_NOTE, COMMENT, PERSONAL, build_history
+from text import services as text
+from text.models import CommentAnalysis
+
+# Committed, so that pg_dump (another session) sees the rows.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.fixture(autouse=True)
+def private_var_dir(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+
+
+def database_dump() -> str:
+    if connection.vendor == "sqlite":
+        return "\n".join(connection.connection.iterdump())
+    database = connection.settings_dict
+    command = ["pg_dump", "--data-only", "--no-owner", "-d", database["NAME"]]
+    for option, key in (("-h", "HOST"), ("-p", "PORT"), ("-U", "USER")):
+        if database.get(key):
+            command += [option, str(database[key])]
+    environment = {"PGPASSWORD": str(database.get("PASSWORD") or "")}
+    return subprocess.run(
+        command, capture_output=True, check=True, text=True, env=environment
+    ).stdout
+
+
+def test_a_database_dump_after_erasure_holds_nothing_of_the_person(support, manager):
+    history = build_history(support, manager)
+    for response_id in SurveyResponse.objects.filter(
+        customer=history.customer
+    ).values_list("pk", flat=True):
+        text.read_comments_from(response_id)
+    assert CommentAnalysis.objects.exclude(keywords=[]).exists()
+    before = database_dump()
+    # The dump finds what it looks for: each string is there before.
+    for needle in [*PERSONAL, CASE_NOTE]:
+        assert needle in before, needle
+
+    erase_customer(history.customer)
+
+    after = database_dump()
+    found = [needle for needle in [*PERSONAL, CASE_NOTE] if needle in after]
+    assert found == []
+    assert "teapot" not in after  # a keyword of the comment
+    assert COMMENT not in after
+    # The readings stay, without the comment's words.
+    assert CommentAnalysis.objects.count() == 2
+    assert list(CommentAnalysis.objects.values_list("keywords", flat=True)) == [[], []]

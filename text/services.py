@@ -6,7 +6,7 @@ are never overwritten."""
 import hashlib
 import json
 import logging
-from collections.abc import Container, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property, partial
@@ -166,8 +166,10 @@ def enrich_comment(
         )
         if response is None:
             return None
-        readings = read_locked([response], dictionary, must_read={response.pk})
-        return readings[response.pk]
+        readings = read_locked([response], dictionary)
+    if response.pk not in readings:
+        raise UnreadableCommentError(response.pk)
+    return readings[response.pk]
 
 
 def read_comments_from(response_id: int, *, batch_size: int = BATCH_SIZE) -> int:
@@ -178,8 +180,11 @@ def read_comments_from(response_id: int, *, batch_size: int = BATCH_SIZE) -> int
     tasks come, and those find nothing to do. Returns how many were read.
 
     An answer another worker holds is left to it: that worker's batch reads
-    it, or, rolled back, its task is retried and reads it again (and the
-    sweep reads whatever a lost task left)."""
+    it, or, rolled back, its task is retried and reads it again. (A row
+    held by something else — a correction, a deletion — is read by the sweep
+    if it still needs reading.) When the answer's own comment cannot be
+    read, the batch's other readings commit and this raises, for the task
+    to retry."""
     if read_since_changed(response_id):
         # Most tasks of a backlog: a batch read their answer already. Asked
         # in one query without a lock (a lock would make a writing, flushed
@@ -200,19 +205,49 @@ def read_comments_from(response_id: int, *, batch_size: int = BATCH_SIZE) -> int
                 of=("self",), skip_locked=True
             )[: batch_size - 1]
         # (An answer whose comment was removed is read alone: its reading goes.)
-        return len(read_locked(batch, dictionary, must_read={own.pk}))
+        readings = read_locked(batch, dictionary)
+    if own.pk not in readings:
+        raise UnreadableCommentError(own.pk)
+    return len(readings)
+
+
+class UnreadableCommentError(RuntimeError):
+    """The analysis failed on this answer's comment (logged with its cause);
+    its reading is left stale, for a retry or the sweep."""
+
+    def __init__(self, response_id: int) -> None:
+        super().__init__(f"Could not read the comment of answer {response_id}.")
 
 
 def read_since_changed(response_id: int) -> bool:
-    """The answer has a comment, read since the answer last changed. (With
-    which dictionary is the re-tagging's concern, not the answer's task's.)"""
-    return (
-        SurveyResponse.objects.filter(
-            pk=response_id, analysis__analysed_at__gte=F("updated_at")
+    """The answer has a comment, and its reading is of that comment and
+    younger than the answer's last change. (With which dictionary is the
+    re-tagging's concern, not the answer's task's.) The digest, not the
+    times alone: an edit stamped before a batch read the old comment, and
+    committed after it, is younger in the table than its own reading."""
+    row = (
+        SurveyResponse.objects.filter(pk=response_id)
+        .values(
+            "comment", "updated_at", "analysis__comment_digest", "analysis__analysed_at"
         )
-        .exclude(comment="")
-        .exists()
+        .first()
     )
+    return bool(
+        row is not None
+        and row["comment"].strip()
+        and row["analysis__comment_digest"] == comment_digest(row["comment"])
+        and row["analysis__analysed_at"] >= row["updated_at"]
+    )
+
+
+# The digest of a reading whose comment was erased under a privacy request
+# (privacy.services.erasure): its sentiment and themes stay, counted.
+ERASED_COMMENT = comment_digest("")
+
+
+class _AnalysisFailedError(Exception):
+    """The analyser failed on one comment (its cause chained); the batch
+    goes on without it."""
 
 
 # A change to the rollup: the reading as counted before, and after.
@@ -269,16 +304,13 @@ READING_FIELDS = [
 
 
 def read_locked(
-    responses: Sequence[SurveyResponse],
-    dictionary: Dictionary,
-    *,
-    must_read: Container[int] = (),
+    responses: Sequence[SurveyResponse], dictionary: Dictionary
 ) -> dict[int, CommentAnalysis | None]:
     """Read the comments of answers whose rows the caller's transaction
     holds; each answer's reading (None: no comment). A comment the analysis
-    cannot read raises when its answer is in `must_read` (for its task to
-    retry); any other is logged (by answer id), left out of the result and
-    left stale for the sweep, and the others are read."""
+    cannot read is logged (by answer id), left out of the result and left
+    stale, and the others are read. (A database error is no analysis
+    failure: it fails the batch.)"""
     ids = [response.pk for response in responses]
     existing = {a.pk: a for a in CommentAnalysis.objects.filter(pk__in=ids)}
     rows: dict[int, list[CommentTheme]] = {pk: [] for pk in ids}
@@ -292,9 +324,7 @@ def read_locked(
             readings[response.pk] = _read_one(
                 response, existing.get(response.pk), rows[response.pk], writes
             )
-        except Exception:
-            if response.pk in must_read:
-                raise
+        except _AnalysisFailedError:
             # Never the comment in the log: the id is enough to find it.
             log.exception("Could not read the comment of answer %s.", response.pk)
     writes.save()
@@ -309,7 +339,7 @@ def _read_one(
 ) -> CommentAnalysis | None:
     themes = _present(rows)
     if not response.comment.strip():
-        if existing is not None:
+        if existing is not None and existing.comment_digest != ERASED_COMMENT:
             writes.removed.append(existing.pk)
             writes.recounts.append(
                 (rollup.counted(existing, response, themes=themes), None)
@@ -366,7 +396,10 @@ def _write(
 ) -> CommentAnalysis:
     seen_before = _seen(existing, rows)
     counted_before = rollup.counted(existing, response, themes=_present(rows))
-    found = analyse(response.comment, themes=writes.dictionary.specs)
+    try:
+        found = analyse(response.comment, themes=writes.dictionary.specs)
+    except Exception as error:
+        raise _AnalysisFailedError from error
     analysis = existing or CommentAnalysis(response=response)
     analysis.comment_digest = digest
     analysis.dictionary_digest = writes.dictionary.digest

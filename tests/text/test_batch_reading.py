@@ -5,6 +5,7 @@ later answers' tasks then find their reading done. An answer another worker
 holds is left to it, without waiting."""
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connection, connections, transaction
@@ -14,7 +15,7 @@ from surveys.models import Invitation, SurveyResponse
 from surveys.services import answers
 from tests.factories import InvitationFactory, SurveyFactory
 from text import analysis, services, tasks
-from text.models import CommentAnalysis, CommentTheme
+from text.models import CommentAnalysis, CommentTheme, comment_digest
 
 LATE = "The delivery was late and nobody answered my calls."
 KIND = "Friendly staff, problem solved quickly."
@@ -110,9 +111,12 @@ def test_one_broken_comment_in_a_batch_is_left_for_the_sweep(
         last.pk,
     }
     assert f"Could not read the comment of answer {broken.pk}." in caplog.text
-    # Its own task fails, for Celery to try again later.
-    with pytest.raises(RuntimeError):
+    # Its own task fails, for Celery to try again later; the batch it took
+    # with it is read.
+    later = unread_answers(1)[0]
+    with pytest.raises(services.UnreadableCommentError):
         services.read_comments_from(broken.pk)
+    assert CommentAnalysis.objects.filter(pk=later.pk).exists()
 
 
 # serialized_rollback: the flush after the test must not take the roles and
@@ -152,3 +156,22 @@ def test_an_answer_another_worker_holds_is_left_to_it_without_waiting(
     # Its holder let go without reading it: its own task, run again, does.
     assert services.read_comments_from(held.pk) == 1
     assert CommentAnalysis.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_an_edit_stamped_before_a_reading_of_the_old_comment_is_read_again(
+    no_queued_tasks,
+):
+    """A batch read the old comment while the edit waited on its lock: the
+    edit's time comes before the reading's, yet its comment is new."""
+    [answer] = unread_answers(1)
+    tasks.enrich_comment_task(answer.pk)
+    reading = CommentAnalysis.objects.get(pk=answer.pk)
+    SurveyResponse.objects.filter(pk=answer.pk).update(
+        comment=KIND, updated_at=reading.analysed_at - timedelta(seconds=1)
+    )
+
+    assert tasks.enrich_comment_task(answer.pk) == 1
+    reading.refresh_from_db()
+    assert reading.comment_digest == comment_digest(KIND)
+    assert tasks.enrich_comment_task(answer.pk) == 0

@@ -193,7 +193,7 @@ class CustomerAdmin(StaffPickerAdmin, LargeTableAdmin):
     staff_autocomplete_fields = ["owner"]
     readonly_fields = [
         "history",
-        "programmes",
+        "pilot_panels",
         "email_opted_out_at",
         "erased_at",
         "created_at",
@@ -210,7 +210,7 @@ class CustomerAdmin(StaffPickerAdmin, LargeTableAdmin):
                     "company",
                     "owner",
                     "history",
-                    "programmes",
+                    "pilot_panels",
                 ]
             },
         ),
@@ -275,7 +275,7 @@ class CustomerAdmin(StaffPickerAdmin, LargeTableAdmin):
         )
 
     @admin.display(description=_("pilots"))
-    def programmes(self, customer: Customer) -> str:
+    def pilot_panels(self, customer: Customer) -> str:
         """What apps above add about the customer (the pilots they are in:
         settings.HOOKS["customer_panels"]), HTML fragments."""
         if customer.pk is None:

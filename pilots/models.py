@@ -210,7 +210,7 @@ class Pilot(models.Model):
 
     def varies_on(self, today: date) -> bool:
         """Its variant applies: go-live ≤ today < planned end."""
-        return bool(self.variant_setting) and self.go_live <= today < self.planned_end
+        return bool(self.variant_setting) and self.go_live <= today <= self.planned_end
 
     @property
     def is_randomised(self) -> bool:

@@ -37,9 +37,9 @@ from pilots.models import (
     Kpi,
     Pilot,
     PilotAssignment,
-    PilotEvent,
 )
 from pilots.services.kpis import kpi_statuses
+from pilots.services.pilots import record_decision
 from pilots.services.power import pilot_power
 from pilots.services.results import cell_answers, pilot_result, weekly_lines
 from pilots.statistics.measures import NotEnoughDataError
@@ -274,14 +274,10 @@ def pilot_detail(request: HttpRequest, pk: int) -> HttpResponse:
         elif not decision:
             decision_error = _("Write the decision.")
         else:
-            pilot.decision = decision
-            pilot.save(update_fields=["decision", "updated_at"])
-            PilotEvent.objects.create(
-                pilot=pilot,
-                actor=request.user if isinstance(request.user, User) else None,
-                action=PilotEvent.Action.EDITED,
-                fields=["decision"],
-                message=decision,
+            record_decision(
+                pilot,
+                decision=decision,
+                by=request.user if isinstance(request.user, User) else None,
             )
             return redirect(reverse("pilots:detail", args=[pilot.pk]) + "#decision")
     context = _context(request, title=pilot.name)

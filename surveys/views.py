@@ -228,9 +228,7 @@ def answer_page(
     low, high = SCALE_LABELS[survey.kind]
     selected = form["score"].value()
     context = {
-        "question": sending.question_for(
-            invitation, page_language(request, invitation), now=timezone.now()
-        ),
+        "question": mailed_question(request, invitation),
         "form": form,
         "scale": list(survey.scale),
         "selected": str(selected) if selected not in (None, "") else "",
@@ -241,6 +239,17 @@ def answer_page(
         "kind": survey.kind,
     }
     return page(request, "answer", context, status=status)
+
+
+def mailed_question(request: HttpRequest, invitation: Invitation) -> str:
+    """The question as the mail asked it: a pilot's variant as it stood
+    when the mail went out, not as it stands now (a pilot that went live or
+    ended since would ask a different one, and mix its groups)."""
+    return sending.question_for(
+        invitation,
+        page_language(request, invitation),
+        now=invitation.sent_at or timezone.now(),
+    )
 
 
 def thanks(
@@ -255,9 +264,7 @@ def thanks(
         "response": response,
         "can_edit": can_edit,
         "followed_up": FOLLOWED_UP if settled else "",
-        "question": sending.question_for(
-            invitation, page_language(request, invitation), now=timezone.now()
-        ),
+        "question": mailed_question(request, invitation),
     }
     return page(request, "thanks", context)
 

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Model
@@ -413,3 +414,18 @@ def _current_value(pilot: Pilot, name: str) -> Any:
     if name == "guardrail_kpis":
         return list(pilot.guardrail_kpis.all())
     return getattr(pilot, name)
+
+
+@transaction.atomic
+def record_decision(pilot: Pilot, *, decision: str, by: User | None) -> None:
+    """The decision taken after the planned end, and its entry in the audit
+    trail, together."""
+    pilot.decision = decision
+    pilot.save(update_fields=["decision", "updated_at"])
+    PilotEvent.objects.create(
+        pilot=pilot,
+        actor=by,
+        action=PilotEvent.Action.EDITED,
+        fields=["decision"],
+        message=decision,
+    )

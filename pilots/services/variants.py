@@ -40,10 +40,11 @@ SURVEY_SETTINGS = (VariantSetting.SURVEY_MAIL_TEXT, VariantSetting.REMINDER_DELA
 
 
 def running_variants(setting: str, *, today: date) -> list[Pilot]:
-    """The pilots varying `setting` today (one query)."""
+    """The pilots varying `setting` today (one query): from go-live to the
+    planned end, both included, as the result counts them."""
     return list(
         Pilot.objects.filter(
-            variant_setting=setting, go_live__lte=today, planned_end__gt=today
+            variant_setting=setting, go_live__lte=today, planned_end__gte=today
         ).order_by("pk")
     )
 
@@ -221,8 +222,8 @@ def _overlapping(
 ) -> Pilot | None:
     others = Pilot.objects.filter(
         variant_setting=setting,
-        go_live__lt=fields["planned_end"],
-        planned_end__gt=fields["go_live"],
+        go_live__lte=fields["planned_end"],
+        planned_end__gte=fields["go_live"],
     )
     if pilot_id is not None:
         others = others.exclude(pk=pilot_id)

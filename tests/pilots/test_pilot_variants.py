@@ -207,10 +207,20 @@ def test_a_treated_customer_s_case_goes_by_the_variant_rule(manager, support):
     )
 
 
-@pytest.mark.parametrize(("starts", "ends"), [(1, 30), (-30, 0), (-30, -1)])
+def test_the_variant_applies_on_the_planned_end_as_the_result_counts_it():
+    pilot = variant_pilot("case_sla", {"normal": 1}, starts=-30)
+    Pilot.objects.filter(pk=pilot.pk).update(planned_end=today())
+    treated, _control = one_of_each(pilot)
+
+    assert hooks.gather(
+        "variant", setting="case_sla", customer_id=treated.pk, today=today()
+    ) == [{"normal": 1}]
+
+
+@pytest.mark.parametrize(("starts", "ends"), [(1, 30), (-30, -1)])
 def test_outside_the_running_window_nothing_changes(starts, ends):
     pilot = variant_pilot("case_sla", {"normal": 1}, starts=starts, ends=max(ends, 1))
-    if ends < 1:  # ended: planned end today or before (written past the check)
+    if ends < 1:  # ended: planned end before today (written past the check)
         Pilot.objects.filter(pk=pilot.pk).update(
             planned_end=today() + timedelta(days=ends)
         )

@@ -274,12 +274,22 @@ class Customer(models.Model):
     def clean(self) -> None:
         """Every door that creates a customer or changes an address validates
         (lib.validation.save_validated; the importer asks is_suppressed
-        itself), so the suppression list is checked here once. A saved
-        customer never holds a suppressed address (erasure removes it), so
-        checking whatever address the customer has is checking a new one."""
+        itself), so the suppression list is checked here once: for a new
+        customer, or a new address. (A customer whose address was put on the
+        list by staff stays editable.)"""
         super().clean()
-        if self.email and SuppressedAddress.objects.is_suppressed(self.email):
+        if (
+            self.email
+            and self._email_is_new()
+            and SuppressedAddress.objects.is_suppressed(self.email)
+        ):
             raise ValidationError({"email": SUPPRESSED_MESSAGE}, code="suppressed")
+
+    def _email_is_new(self) -> bool:
+        if self.pk is None:
+            return True
+        stored = Customer.objects.filter(pk=self.pk).values_list("email", flat=True)
+        return (stored.first() or "").lower() != self.email.lower()
 
 
 class Touchpoint(models.Model):

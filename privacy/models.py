@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import suppression_digest
@@ -126,7 +127,12 @@ class ErasureRecord(models.Model):
     mode = models.CharField(
         _("mode"), max_length=10, choices=PrivacyRequest.Mode.choices
     )
-    customer_id_erased = models.PositiveBigIntegerField(_("erased customer id"))
+    # A keyed hash of the erased customer's id, not the id: enough to answer
+    # "erased already" for an id one holds, and no way back from the record
+    # to the person (nor, by its order or time, to their anonymous rows).
+    customer_digest = models.CharField(
+        _("erased customer's digest"), max_length=64, db_index=True
+    )
     request = models.ForeignKey(
         PrivacyRequest,
         verbose_name=_("privacy request"),
@@ -154,3 +160,10 @@ class ErasureRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_mode_display()} {self.erased_at:%Y-%m-%d}"
+
+
+def customer_digest_of(customer_id: int) -> str:
+    """ErasureRecord.customer_digest: an HMAC of the id under SECRET_KEY."""
+    return salted_hmac(
+        "touchloop.privacy.erased-customer", str(customer_id), algorithm="sha256"
+    ).hexdigest()

@@ -188,8 +188,12 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 (
-                    "customer_id_erased",
-                    models.PositiveBigIntegerField(verbose_name="erased customer id"),
+                    "customer_digest",
+                    models.CharField(
+                        db_index=True,
+                        max_length=64,
+                        verbose_name="erased customer's digest",
+                    ),
                 ),
                 ("counts", models.JSONField(default=dict, verbose_name="counts")),
                 (

@@ -51,7 +51,9 @@ from feedback.models import Alert, Case, CaseEvent
 from feedback.services import alerts
 from feedback.services.cases import log as log_case_event
 from idempotency.models import IdempotencyKey
-from privacy.models import ErasureRecord, PrivacyRequest
+from pilots.models import Pilot, Unit
+from privacy.models import ErasureRecord, PrivacyRequest, customer_digest_of
+from surveys import tokens as survey_tokens
 from surveys.models import Invitation, SurveyResponse
 from surveys.services import answers
 from text.models import CommentAnalysis, CommentTheme, comment_digest
@@ -99,21 +101,35 @@ def erase_customer(
         raise ValueError(f"unknown erasure mode {mode!r}")
     now = now or timezone.now()
     pk = customer if isinstance(customer, int) else customer.pk
-    # The customer's row first: an edit of the customer (admin, API, import)
+    # The invitations first, in the order the answer service takes one (an
+    # answer holds its invitation, then needs the customer's row): an answer
+    # under way commits first and is erased with the rest, and one that
+    # comes after finds the customer erased and is refused.
+    list(
+        Invitation.objects.select_for_update(no_key=True)
+        .filter(customer_id=pk)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    # Then the customer's row: an edit of the customer (admin, API, import)
     # waits, then finds it gone.
     person = Customer.objects.select_for_update().filter(pk=pk).first()
     if person is None or is_tombstone(person):
         return Erasure(customer_id=pk, mode=mode, found=False)
-    needles = personal_strings(person)
+    needles = identifiers(person)
+    history = History.of(person)
     counts: dict[str, int] = {}
     counts["invitations_cancelled"] = cancel_pending_mail(person, now=now)
+    counts["links_retired"] = retire_links(person)
     if mode == PrivacyRequest.Mode.DELETE:
         counts |= delete_history(person)
         tombstone = None
     else:
-        tombstone = Customer.objects.create(name="", erased_at=now, created_at=now)
+        # Dated to the day only: its exact time would match the erasure's.
+        day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        tombstone = Customer.objects.create(name="", erased_at=day, created_at=day)
         counts |= anonymise_history(person, tombstone=tombstone, now=now)
-    counts |= scrub_copies(person, needles=needles, now=now)
+    counts |= scrub_copies(person, history, needles=needles, now=now)
     counts["suppressed"] = suppress(person.email, now=now)
     person.delete()
     webhooks.emit(
@@ -123,7 +139,7 @@ def erase_customer(
     record = ErasureRecord.objects.create(
         erased_at=now,
         mode=mode,
-        customer_id_erased=pk,
+        customer_digest=customer_digest_of(pk),
         request=request,
         erased_by=by,
         counts=counts,
@@ -154,27 +170,51 @@ def is_tombstone(customer: Customer) -> bool:
     )
 
 
-def personal_strings(customer: Customer) -> list[str]:
-    """What identifies the person or was written by or about them, as it may
-    have been copied into stored text (event payloads, replayed API bodies,
-    the admin's log)."""
-    values = [customer.name, customer.email, customer.phone, customer.external_id]
-    values += SurveyResponse.objects.filter(customer=customer).values_list(
-        "comment", flat=True
-    )
-    for subject, notes in Interaction.objects.filter(customer=customer).values_list(
-        "subject", "notes"
-    ):
-        values += [subject, notes]
-    values += Case.objects.filter(customer=customer).values_list(
-        "resolution", flat=True
-    )
-    values += CaseEvent.objects.filter(case__customer=customer).values_list(
-        "note", flat=True
-    )
+def identifiers(customer: Customer) -> list[str]:
+    """The strings that name the person and no one else (the address is
+    unique; a phone or an external id is theirs), to find copies of them in
+    stored text (event payloads, replayed API bodies, the admin's log).
+    Not names or comments: "Anna" is in "Annabel", "Thanks" in anyone's
+    answer, and a match would scrub another customer's record. Copies of
+    those are found by what they are about (ids), not by their words."""
+    values = [customer.email, customer.phone, customer.external_id]
     return sorted(
         {value.strip() for value in values if len(value.strip()) >= MIN_NEEDLE}
     )
+
+
+@dataclass(frozen=True)
+class History:
+    """The ids of the person's rows, read before they move or go: what a
+    stored copy (an event, the admin's log) is about."""
+
+    responses: list[int]
+    cases: list[int]
+    interactions: list[int]
+    invitations: list[int]
+
+    @classmethod
+    def of(cls, customer: Customer) -> "History":
+        return cls(
+            responses=list(
+                SurveyResponse.objects.filter(customer=customer).values_list(
+                    "pk", flat=True
+                )
+            ),
+            cases=list(
+                Case.objects.filter(customer=customer).values_list("pk", flat=True)
+            ),
+            interactions=list(
+                Interaction.objects.filter(customer=customer).values_list(
+                    "pk", flat=True
+                )
+            ),
+            invitations=list(
+                Invitation.objects.filter(customer=customer).values_list(
+                    "pk", flat=True
+                )
+            ),
+        )
 
 
 def cancel_pending_mail(customer: Customer, *, now: datetime) -> int:
@@ -192,6 +232,22 @@ def cancel_pending_mail(customer: Customer, *, now: datetime) -> int:
         next_reminder_at=None, updated_at=now
     )
     return cancelled
+
+
+def retire_links(customer: Customer) -> int:
+    """Every survey link mailed to the person stops working: a new answer,
+    or an edit within the edit window, through an old mail would bring
+    their words back under the anonymous customer. The invitations keep
+    their status (the funnel's counts stay); their token is a new one that
+    was never mailed."""
+    invitations = list(Invitation.objects.filter(customer=customer).only("pk"))
+    for invitation in invitations:
+        invitation.nonce = survey_tokens.new_nonce()
+        invitation.token_hash = survey_tokens.hash_token(
+            survey_tokens.token_for(invitation.nonce)
+        )
+    Invitation.objects.bulk_update(invitations, ["nonce", "token_hash"])
+    return len(invitations)
 
 
 def anonymise_history(
@@ -220,7 +276,9 @@ def anonymise_history(
             **{name: tombstone}
         )
         counts[f"{model._meta.model_name}_moved"] = moved
-    SurveyResponse.objects.filter(pk__in=response_ids).update(comment="")
+    counts["pilots_relisted"] = relist_in_pilots(customer, tombstone)
+    # By the anonymous customer, whose answers are all the person's.
+    SurveyResponse.objects.filter(customer=tombstone).update(comment="")
     blank = comment_digest("")
     CommentAnalysis.objects.filter(response_id__in=response_ids).update(
         keywords=[], spans=[], comment_digest=blank
@@ -236,6 +294,28 @@ def anonymise_history(
     counts["cases_closed"] = close_open_cases(open_ids, now=now)
     counts |= scrub_case_events(case_ids)
     return counts
+
+
+def relist_in_pilots(customer: Customer, tombstone: Customer) -> int:
+    """A pilot that lists the person as one of its units (unit customer)
+    lists the anonymous customer in their place, so that its result stays
+    the same. Not an edit of its locked design: the same unit, renamed."""
+    relisted = []
+    for pilot in Pilot.objects.filter(unit=Unit.CUSTOMER):
+        changed = False
+        for name in ("treatment", "control"):
+            units = getattr(pilot, name)
+            if isinstance(units, list) and customer.pk in units:
+                setattr(
+                    pilot,
+                    name,
+                    [tombstone.pk if unit == customer.pk else unit for unit in units],
+                )
+                changed = True
+        if changed:
+            relisted.append(pilot)
+    Pilot.objects.bulk_update(relisted, ["treatment", "control"])
+    return len(relisted)
 
 
 def close_open_cases(case_ids: Iterable[int], *, now: datetime) -> int:
@@ -322,12 +402,12 @@ def suppress(address: str, *, now: datetime) -> int:
 
 
 def scrub_copies(
-    customer: Customer, *, needles: list[str], now: datetime
+    customer: Customer, history: History, *, needles: list[str], now: datetime
 ) -> dict[str, int]:
     return {
         "webhook_events_scrubbed": scrub_webhook_events(customer, needles, now=now),
-        "idempotency_records_deleted": delete_idempotency_records(needles),
-        "admin_log_entries_scrubbed": scrub_admin_log(customer, needles),
+        "idempotency_records_deleted": delete_idempotency_records(customer, needles),
+        "admin_log_entries_scrubbed": scrub_admin_log(customer, history, needles),
     }
 
 
@@ -376,18 +456,18 @@ def scrub_webhook_events(
     return Event.objects.filter(pk__in=ids).update(payload={"erased": True})
 
 
-def delete_idempotency_records(needles: list[str]) -> int:
-    """A kept API answer (a replay of a customer's creation) quotes the
-    person; it goes. A retry with the same key then runs afresh, and a
+def delete_idempotency_records(customer: Customer, needles: list[str]) -> int:
+    """A kept API answer about the person (their creation, quoting the
+    address; an interaction or answer of theirs, `"customer":<id>` in DRF's
+    compact JSON) goes. A retry with the same key then runs afresh, and a
     creation is refused as suppressed."""
-    if not needles:
-        return 0
+    patterns = [spelt.encode() for needle in needles for spelt in spellings(needle)]
+    patterns += [f'"customer":{customer.pk}{end}'.encode() for end in (",", "}")]
     table = connection.ops.quote_name(IdempotencyKey._meta.db_table)
     if connection.vendor == "postgresql":
         test = "position(%s::bytea in response_body) > 0"
     else:
         test = "instr(response_body, %s) > 0"
-    patterns = [spelt.encode() for needle in needles for spelt in spellings(needle)]
     where = " OR ".join([test] * len(patterns))
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT id FROM {table} WHERE {where}", patterns)  # noqa: S608
@@ -395,17 +475,29 @@ def delete_idempotency_records(needles: list[str]) -> int:
     return IdempotencyKey.objects.filter(pk__in=ids).delete()[0]
 
 
-def scrub_admin_log(customer: Customer, needles: list[str]) -> int:
+def scrub_admin_log(customer: Customer, history: History, needles: list[str]) -> int:
     """The admin's log names what it changed (str(customer), an answer's
-    "NPS 9 — name"); the entry stays, with a neutral name."""
-    customer_type = ContentType.objects.get_for_model(Customer)
-    entries = LogEntry.objects.filter(
-        content_type=customer_type, object_id=str(customer.pk)
+    "NPS 9 — name"): the entries about the person's rows stay, with a
+    neutral name, and so do entries quoting their address."""
+    about = models.Q(
+        content_type=ContentType.objects.get_for_model(Customer),
+        object_id=str(customer.pk),
     )
+    for model, rows in (
+        (SurveyResponse, history.responses),
+        (Case, history.cases),
+        (Interaction, history.interactions),
+        (Invitation, history.invitations),
+    ):
+        if rows:
+            about |= models.Q(
+                content_type=ContentType.objects.get_for_model(model),
+                object_id__in=[str(pk) for pk in rows],
+            )
     quoting = mentioning(LogEntry.objects.all(), "object_repr", needles)
     quoting_message = mentioning(LogEntry.objects.all(), "change_message", needles)
     ids = (
-        set(entries.values_list("pk", flat=True))
+        set(LogEntry.objects.filter(about).values_list("pk", flat=True))
         | set(quoting.values_list("pk", flat=True))
         | set(quoting_message.values_list("pk", flat=True))
     )

@@ -180,8 +180,13 @@ def record_locked(
             "interaction__touchpoint",
             "customer__company",
         )
-        .get(id=invitation_id)
+        .filter(id=invitation_id)
+        .first()
     )
+    # None: the invitation moved to another customer while this waited for
+    # its lock (an erasure under a privacy request): the join finds no row.
+    if invitation is None or invitation.customer.erased_at is not None:
+        raise ValidationError(_("This survey can no longer be answered."))
     # Read after the lock: a join in the locking query would show the answer
     # as it was before waiting for a concurrent edit.
     response = SurveyResponse.objects.filter(invitation=invitation).first()

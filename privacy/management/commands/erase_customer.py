@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from privacy.models import ErasureRecord, PrivacyRequest
+from privacy.models import ErasureRecord, PrivacyRequest, customer_digest_of
 from privacy.services.erasure import erase_customer
 
 
@@ -33,7 +33,9 @@ class Command(BaseCommand):
         erasure = erase_customer(customer_id, mode=options["mode"])
         if not erasure.found:
             earlier = (
-                ErasureRecord.objects.filter(customer_id_erased=customer_id)
+                ErasureRecord.objects.filter(
+                    customer_digest=customer_digest_of(customer_id)
+                )
                 .order_by("-erased_at")
                 .first()
             )

@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from customers.models import Company, Customer, Touchpoint
 from feedback.metrics.filters import minimum_sample
 from feedback.views.access import page_context
 from pilots import display
@@ -37,6 +38,7 @@ from pilots.models import (
     Kpi,
     Pilot,
     PilotAssignment,
+    Unit,
 )
 from pilots.services.kpis import kpi_statuses
 from pilots.services.pilots import record_decision
@@ -113,12 +115,40 @@ def pilot_list(request: HttpRequest) -> HttpResponse:
     return render(request, "pilots/list.html", context)
 
 
+# The name shown for a unit listed by id (a segment is its own name).
+UNIT_NAMES: dict[str, tuple[Any, str]] = {
+    Unit.CUSTOMER: (Customer, "name"),
+    Unit.COMPANY: (Company, "name"),
+    Unit.STAFF: (User, "username"),
+    Unit.TOUCHPOINT: (Touchpoint, "name"),
+}
+
+
+def unit_names(unit: str, values: list[Any]) -> list[str]:
+    """The units' names, in the order listed (one query); an id that names
+    nothing (a unit deleted since) is shown as its id."""
+    if unit not in UNIT_NAMES:
+        return [str(value) for value in values]
+    model, field = UNIT_NAMES[unit]
+    ids = [value for value in values if isinstance(value, int)]
+    names = dict(model.objects.filter(pk__in=ids).values_list("pk", field))
+    return [names.get(value) or f"#{value}" for value in values]
+
+
 def _design(pilot: Pilot, *, locked: bool) -> list[dict[str, Any]]:
     def group_text(values: Any, *, matched_if_none: bool) -> str:
         if values is None and matched_if_none:
             return _("matched automatically from the baseline")
+        if isinstance(values, dict):
+            conditions = values.get("filter") or {}
+            return _("%(unit)s where %(conditions)s") % {
+                "unit": pilot.get_unit_display(),
+                "conditions": ", ".join(
+                    f"{name} = {value}" for name, value in sorted(conditions.items())
+                ),
+            }
         values = list(values or [])
-        shown = ", ".join(str(value) for value in values[:10])
+        shown = ", ".join(unit_names(pilot.unit, values[:10]))
         more = len(values) - 10
         return (
             _("%(unit)s %(values)s and %(more)s more")

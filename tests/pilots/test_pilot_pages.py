@@ -12,7 +12,7 @@ from django.utils import translation
 from pilots.models import Formula, Kpi, Pilot, PilotAssignment, PilotEvent, Unit
 from pilots.services.digest import digest_section
 from pilots.views import dashboard_panel
-from tests.factories import CustomerFactory, SurveyFactory
+from tests.factories import CompanyFactory, CustomerFactory, SurveyFactory
 from tests.pilots.seeding import bulk_answers, companies, customers_of, noon, today
 from tests.pilots.test_pilot_result_database import planned_pilot, seed_planted_effect
 
@@ -26,8 +26,8 @@ def plain_pilot(kpi: Kpi, *, name: str = "Pilot", **fields) -> Pilot:
         hypothesis="It helps.",
         primary_kpi=kpi,
         unit=Unit.COMPANY,
-        treatment=[1],
-        control=[2],
+        treatment=fields.pop("treatment", [1]),
+        control=fields.pop("control", [2]),
         go_live=fields.pop("go_live", day + timedelta(days=10)),
         planned_end=fields.pop("planned_end", day + timedelta(days=70)),
         min_effect=5,
@@ -137,6 +137,27 @@ def test_the_page_shows_the_variant_a_randomised_pilot_applies(client, manager, 
     assert "assigned by Touchloop: 50.0% treated" in body
     row = body[body.index('id="design-variant_setting"') :]
     assert 'class="locked"' in row[: row.index("</tr>")]
+
+
+def test_the_design_names_the_listed_units_and_spells_out_a_filter(
+    client, manager, kpi
+):
+    acme, globex = (
+        CompanyFactory.create(name="Acme"),
+        CompanyFactory.create(name="Globex"),
+    )
+    pilot = plain_pilot(
+        kpi,
+        treatment=[acme.pk, globex.pk, 999_999],
+        control={"filter": {"segment": "smb", "channel": "email"}},
+    )
+    client.force_login(manager)
+
+    response = client.get(reverse("pilots:detail", args=[pilot.pk]))
+    design = {row["field"]: row["value"] for row in response.context["design"]}
+
+    assert design["treatment"] == "Company Acme, Globex, #999999"
+    assert design["control"] == "Company where channel = email, segment = smb"
 
 
 def test_the_page_before_go_live_says_there_is_no_data_to_plan_from(

@@ -22,8 +22,8 @@ What users deploy is what this proves, not the developer's virtualenv:
    must be refused or contained, and the table of results is printed;
 6. SIGTERM to each process: each must exit within 30 s, and no log may hold
    a traceback, nor a working secret of the loop (the survey link's token,
-   the API key) or an email address it used: the web log holds the loop's
-   requests redacted (`/s/…/`, lib/logs.py).
+   the API key) or an email address or phone number it used: the web log
+   holds the loop's requests redacted (`/s/…/`, lib/logs.py).
 
 A process that cannot start fails the check with its log's tail. The
 machine's PostgreSQL is used (PG_ADMIN_URL), in a database created for the
@@ -657,7 +657,12 @@ def close_the_loop(
     customer = api.call(
         "POST",
         "customers/",
-        {"name": "Ada Lovelace", "email": "ada@example.com", "owner": token["user"]},
+        {
+            "name": "Ada Lovelace",
+            "email": "ada@example.com",
+            "phone": CUSTOMER_PHONE,
+            "owner": token["user"],
+        },
     )
     found = api.call("GET", "customers/?email=ada@example.com")["results"]
     if [each["id"] for each in found] != [customer["id"]]:
@@ -732,8 +737,13 @@ def close_the_loop(
         "the survey link's token": survey_token,
         "the API key": key,
         "the customer's email address": "ada@example.com",
+        "the customer's phone number": CUSTOMER_PHONE,
         "the owner's email address": owner_email,
     }
+
+
+# Printed in the owner's alert mail; never in a log.
+CUSTOMER_PHONE = "+86 138 0013 8000"
 
 
 def main() -> int:

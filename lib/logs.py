@@ -1,7 +1,10 @@
-"""Log lines that hold no working secret and no email address.
+"""Log lines that hold no working secret and no email address, phone number or
+Chinese ID number.
 
 A survey link's token answers, comments and unsubscribes for its customer; an
-API key acts as its user; an email address is personal data. Whoever reads the
+API key acts as its user; an email address, a phone number and a resident ID
+are personal data (an SMTP refusal names its recipient; a database error
+quotes its row). Whoever reads the
 logs gets none of them: gunicorn's access and error logs (gunicorn.conf.py)
 and every handler of Django's logging (crm/settings.py LOGGING) pass what they
 write through `redact`.
@@ -22,19 +25,42 @@ SURVEY_PATH = re.compile(r"/s/[^/?#\s\"']+")
 # prefix the admin shows, say which token it is and stay).
 API_KEY = re.compile(r"(?<![\w-])tl_[\w-]{6,}")
 EMAIL = re.compile(r"[\w.%+-]+(?:@|%40)[\w-]+(?:\.[\w-]+)+")
+# A Chinese resident ID: region, birth date, sequence, check digit (or X).
+CHINESE_ID = re.compile(
+    r"(?<![\dA-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])"
+    r"(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![\dA-Za-z])"
+)
+# A phone number written internationally (+86 138 0013 8000, +44 (20) 7946-0958),
+# a Chinese mobile number (138 0013 8000, 13800138000) or a number in the
+# North American way ((555) 123-4567, 555.123.4567). Not a time offset
+# (+08:00), a signed figure (+7.3) or an id.
+INTERNATIONAL_PHONE = re.compile(r"(?<![0-9A-Za-z_+])\+\d[\d\s().-]{6,18}\d(?!\d)")
+# (ASCII borders: a number written right after Chinese text is a number.)
+CHINESE_MOBILE = re.compile(
+    r"(?<![0-9A-Za-z_.])1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?![0-9A-Za-z_.])"
+)
+NATIONAL_PHONE = re.compile(
+    r"(?<![0-9A-Za-z_.])\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}(?![0-9A-Za-z_.])"
+)
 # A survey token (64 hex digits), its hash, a token's nonce (32) or an API key
 # of the old format (40): any run of hex digits as long as a secret.
 LONG_HEX = re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{32,}(?![0-9A-Fa-f])")
 
 
 def redact(text: str) -> str:
-    """`text` without survey tokens, API keys, email addresses or query
-    string values; redacting twice changes nothing more."""
+    """`text` without survey tokens, API keys, email addresses, phone
+    numbers, Chinese ID numbers or query string values; redacting twice
+    changes nothing more."""
     text = QUERY.sub(lambda match: "?" + redact_query(match[1]), text)
     text = SURVEY_PATH.sub(f"/s/{REDACTED}", text)
     text = API_KEY.sub(f"tl_{REDACTED}", text)
     text = EMAIL.sub(REDACTED, text)
-    return LONG_HEX.sub(REDACTED, text)
+    # Secrets first: a run of digits inside a token is no phone number.
+    text = LONG_HEX.sub(REDACTED, text)
+    text = CHINESE_ID.sub(REDACTED, text)
+    for phone in (INTERNATIONAL_PHONE, CHINESE_MOBILE, NATIONAL_PHONE):
+        text = phone.sub(REDACTED, text)
+    return text
 
 
 def redact_query(query: str) -> str:

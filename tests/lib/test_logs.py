@@ -40,9 +40,19 @@ KEY = "tl_" + "Ab1_-" * 8  # an API key: tl_ and 40 characters
         ("Could not send to ada.lovelace+crm@example.co.uk", "Could not send to …"),
         (f"Invitation 42: no answer with {TOKEN}", "Invitation 42: no answer with …"),
         ("a key of the old format: " + "0a" * 20, "a key of the old format: …"),
+        ("550 no mailbox for +86 138 0013 8000", "550 no mailbox for …"),
+        ("call 13800138000 back", "call … back"),
+        ("手机：138-0013-8000。", "手机：…。"),
+        ("请致电13800138000联系", "请致电…联系"),
+        ("desk: +44 (20) 7946-0958, ext", "desk: …, ext"),
+        ("row (555) 123-4567 and 555.123.4567", "row … and …"),
+        ("身份证 11010519491231002X 不符", "身份证 … 不符"),
+        ("id 110105194912310021,", "id …,"),
+        # Digits inside a secret are the secret's: all of it goes.
+        ("token a13800138000" + "b" * 30, "token …"),
     ],
 )
-def test_redact_leaves_no_token_key_or_email(line, redacted):
+def test_redact_leaves_no_token_key_email_phone_or_id_number(line, redacted):
     assert redact(line) == redacted
 
 
@@ -55,6 +65,10 @@ def test_redact_leaves_no_token_key_or_email(line, redacted):
         "Task 6f1c2a9e-3b4d-4c5e-8f70-1a2b3c4d5e6f succeeded",
         "Is anyone there? Yes.",
         '"GET /static/admin/css/base.css HTTP/1.1" 200',
+        "2026-12-07T14:30:00+08:00 answer 1234567 read in 532.1 ms",
+        "NPS +10.0 points (95% CI +7.3 to +12.7), n = 2,000 / 2,000",
+        "Read 100000 comments at 690.8/s; batch of 500 in 0.73 s",
+        "Case #20261207 closed; invitation 13800 sent",
     ],
 )
 def test_redact_keeps_a_line_without_secrets_as_it_is(line):

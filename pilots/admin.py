@@ -94,27 +94,8 @@ class PilotForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = Pilot
-        fields = [
-            "name",
-            "hypothesis",
-            "primary_kpi",
-            "guardrail_kpis",
-            "unit",
-            "treatment",
-            "control",
-            "treated_share",
-            "variant_setting",
-            "variant_value",
-            "baseline_start",
-            "go_live",
-            "planned_end",
-            "min_effect",
-            "alpha",
-            "power",
-            "analysis",
-            "decision_rule",
-            "decision",
-        ]
+        # The design is every field locked at go-live.
+        fields = ["name", *Pilot.LOCKED_FIELDS, "decision"]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -9,7 +9,6 @@ Alert outbox written there too, and sent by tasks after the commit.
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -33,6 +32,7 @@ from feedback.services import alerts
 from lib import hooks
 from surveys.models import Band, Invitation, Kind, SurveyResponse
 from surveys.services import answers, scheduling
+from surveys.services.variants import pilot_variant
 from text import analysis
 from text.analysis.types import NEGATIVE
 
@@ -98,24 +98,11 @@ def require(allowed: bool, message: str) -> None:
 # Assignment
 
 
-def variant(
-    setting: str, customer: Customer, *, now: datetime
-) -> dict[str, Any] | None:
-    """A running pilot's value of one of the loop's settings for this
-    customer (settings.HOOKS["variant"]); None: as configured."""
-    answers = hooks.gather(
-        "variant",
-        setting=setting,
-        customer_id=customer.pk,
-        survey_id=None,
-        today=timezone.localdate(now, timezone=timezone.get_default_timezone()),
-    )
-    return answers[0] if answers else None
-
-
 def first_contact_due(customer: Customer, *, priority: str, now: datetime) -> datetime:
     """The case's first-contact deadline: CASE_SLA_HOURS, or a pilot's."""
-    hours = (variant("case_sla", customer, now=now) or {}).get(priority)
+    hours = (pilot_variant("case_sla", customer_id=customer.pk, now=now) or {}).get(
+        priority
+    )
     return deadlines.first_contact_due(now, priority=priority, hours=hours)
 
 
@@ -127,7 +114,12 @@ def choose_owner(
     latest round-robin case). Two cases opened at the same instant may go to
     the same member: fair over time is enough here. A pilot's variant may
     go to the round robin at once, or take turns in another group."""
-    trial = variant("assignment_rule", customer, now=now or timezone.now()) or {}
+    trial = (
+        pilot_variant(
+            "assignment_rule", customer_id=customer.pk, now=now or timezone.now()
+        )
+        or {}
+    )
     company = customer.company
     owners = [
         (customer.owner, Rule.CUSTOMER_OWNER),

@@ -52,6 +52,7 @@ from lib.backoff import backoff
 from surveys import tasks, tokens
 from surveys.models import SCALE_LABELS, Invitation
 from surveys.services.eligibility import Contact, ContactHistory, person_reason
+from surveys.services.variants import pilot_variant
 
 logger = logging.getLogger(__name__)
 Status = Invitation.Status
@@ -599,19 +600,14 @@ def question_for(invitation: Invitation, language: str, *, now: datetime) -> str
 def variant(
     setting: str, invitation: Invitation, *, now: datetime
 ) -> dict[str, Any] | None:
-    """A running pilot's value of one of the survey's settings for this
-    customer (settings.HOOKS["variant"]); None: the survey's own (and for
-    a preview's unsaved customer)."""
-    if invitation.customer_id is None:
-        return None
-    answers = hooks.gather(
-        "variant",
-        setting=setting,
+    """A running pilot's value of one of the survey's settings for the
+    invitation's customer; None: the survey's own."""
+    return pilot_variant(
+        setting,
         customer_id=invitation.customer_id,
         survey_id=invitation.survey_id,
-        today=timezone.localdate(now, timezone=timezone.get_default_timezone()),
+        now=now,
     )
-    return answers[0] if answers else None
 
 
 def mail_headers(invitation: Invitation, *, unsubscribe_url: object) -> dict[str, str]:

@@ -1,5 +1,6 @@
 import functools
 import zoneinfo
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -51,6 +52,16 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(
             _("%(value)s is not a known time zone (use a name like Asia/Shanghai)."),
             params={"value": value},
+        )
+
+
+def validate_jurisdiction(value: str) -> None:
+    if not (
+        len(value) == 2 and value.isascii() and value.isalpha() and value.isupper()
+    ):
+        raise ValidationError(
+            _("Use a two-letter country code in capitals, like CN or DE."),
+            code="invalid",
         )
 
 
@@ -235,6 +246,20 @@ class Customer(models.Model):
         _("external id"), max_length=100, blank=True, validators=[single_line]
     )
     tags = models.JSONField(_("tags"), default=list, blank=True)
+    # Where the customer's data-protection law comes from (ISO 3166-1 alpha-2,
+    # upper case; blank: not known). Decides whether profiling needs explicit
+    # consent (settings.PRIVACY_PROFILING_CONSENT_JURISDICTIONS).
+    jurisdiction = models.CharField(
+        _("jurisdiction"),
+        max_length=2,
+        blank=True,
+        validators=[validate_jurisdiction],
+        help_text=_("Country code of the law protecting the customer (CN, DE…)."),
+    )
+    # Set while the customer's survey consent is withdrawn (an unsubscribe,
+    # or a withdrawal recorded by staff, the API or an import): the consent
+    # history's latest survey event, kept on the row by customers.consent so
+    # that survey eligibility reads it without a query per customer.
     email_opted_out_at = models.DateTimeField(
         _("email opted out at"), null=True, blank=True
     )
@@ -399,3 +424,85 @@ class Interaction(models.Model):
 
     def __str__(self) -> str:
         return self.subject or f"{self.get_channel_display()} #{self.pk}"
+
+
+class ConsentPurpose(models.TextChoices):
+    SURVEYS = "surveys", _("Surveys")
+    MARKETING = "marketing", _("Marketing")
+    PROFILING = "profiling", _("Profiling")
+    CROSS_BORDER = "cross_border", _("Cross-border transfer")
+
+
+class ConsentSource(models.TextChoices):
+    SURVEY_PAGE = "survey_page", _("Survey page")
+    UNSUBSCRIBE = "unsubscribe", _("Unsubscribe link")
+    STAFF = "staff", _("Staff")
+    IMPORT = "import", _("Import")
+    API = "api", _("API")
+
+
+class AppendOnlyError(Exception):
+    """A consent event is history: it is never changed or deleted one by one."""
+
+
+class ConsentEvent(models.Model):
+    """One grant or withdrawal of a customer's consent to one purpose, with
+    how it was given and its evidence. Append-only: the current state is the
+    latest event per purpose (customers.consent). Only erasure rewrites rows
+    in bulk (blanking the evidence)."""
+
+    Purpose = ConsentPurpose
+    Source = ConsentSource
+
+    # CASCADE: an erasure that deletes the person takes their history with
+    # them; one that anonymises moves it to the anonymous customer first.
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        db_index=False,  # leads the composite index below
+        on_delete=models.CASCADE,
+        related_name="consent_events",
+    )
+    purpose = models.CharField(
+        _("purpose"), max_length=20, choices=ConsentPurpose.choices
+    )
+    granted = models.BooleanField(_("granted"))
+    source = models.CharField(_("source"), max_length=20, choices=ConsentSource.choices)
+    policy_version = models.CharField(
+        _("policy version"), max_length=50, blank=True, validators=[single_line]
+    )
+    # Evidence. Never the full address: its network (IPv4 /24, IPv6 /48).
+    ip_network = models.CharField(_("IP network"), max_length=49, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=200, blank=True)
+    staff_member = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff member"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="recorded_consent_events",
+    )
+    created_at = models.DateTimeField(_("recorded at"), default=now)
+
+    class Meta:
+        verbose_name = _("consent event")
+        verbose_name_plural = _("consent events")
+        indexes = [
+            # The latest event per customer and purpose.
+            models.Index(
+                fields=["customer", "purpose", "-created_at", "-id"],
+                name="consent_latest_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        action = _("granted") if self.granted else _("withdrawn")
+        return f"{self.get_purpose_display()}: {action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("A consent event is never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("A consent event is never deleted.")

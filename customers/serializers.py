@@ -8,8 +8,16 @@ from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
 from customers import services
-from customers.models import Company, Customer, Interaction, Touchpoint
-from lib.api import ModelSerializer
+from customers.models import (
+    Company,
+    ConsentEvent,
+    ConsentPurpose,
+    Customer,
+    Interaction,
+    Touchpoint,
+)
+from lib.api import ModelSerializer, Serializer, UtcDateTimeField
+from lib.validation import single_line
 
 TIMESTAMPS = ["created_at", "updated_at"]
 
@@ -67,6 +75,7 @@ class CustomerSerializer(ModelSerializer[Customer]):
             "owner",
             "external_id",
             "tags",
+            "jurisdiction",
             "email_opted_out_at",
             "erased_at",
             *TIMESTAMPS,
@@ -157,3 +166,55 @@ class InteractionSerializer(ModelSerializer[Interaction]):
         self, instance: Interaction, validated_data: dict[str, Any]
     ) -> Interaction:
         return services.update_interaction(instance, **validated_data)
+
+
+class ConsentEventSerializer(ModelSerializer[ConsentEvent]):
+    class Meta:
+        model = ConsentEvent
+        fields = [
+            "id",
+            "customer",
+            "purpose",
+            "granted",
+            "source",
+            "policy_version",
+            "ip_network",
+            "user_agent",
+            "staff_member",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ConsentStateSerializer(Serializer):
+    purpose = serializers.ChoiceField(choices=ConsentPurpose.choices)
+    granted = serializers.BooleanField()
+    is_default = serializers.BooleanField(
+        help_text=_("No event yet: the purpose's default.")
+    )
+    since = UtcDateTimeField(allow_null=True)
+
+
+class ConsentSerializer(Serializer):
+    """The customer's consent: each purpose's state, then every event,
+    newest first."""
+
+    state = ConsentStateSerializer(many=True)
+    events = ConsentEventSerializer(many=True)
+
+
+class RecordConsentSerializer(Serializer):
+    """A grant or withdrawal to record (source `api`). The evidence, when the
+    calling system has it (the customer's own request), is truncated before
+    it is stored: the IP address to its network, the user agent to 200
+    characters."""
+
+    purpose = serializers.ChoiceField(choices=ConsentPurpose.choices)
+    granted = serializers.BooleanField()
+    ip_address = serializers.IPAddressField(required=False, allow_blank=True)
+    user_agent = serializers.CharField(
+        required=False, allow_blank=True, max_length=1000
+    )
+    policy_version = serializers.CharField(
+        required=False, allow_blank=True, max_length=50, validators=[single_line]
+    )

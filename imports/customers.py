@@ -3,6 +3,7 @@ external id matches a customer updates it, whether that customer existed or
 came from an earlier row of the same file; see `imports.services`."""
 
 import itertools
+from datetime import datetime
 from typing import IO
 
 from django.contrib.auth.models import User
@@ -12,6 +13,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from customers import consent
 from customers.models import SUPPRESSED_MESSAGE, Company, Customer, SuppressedAddress
 from imports import pipeline
 from imports.pipeline import (
@@ -66,9 +68,13 @@ class CustomerImport:
                 continue
             for name in ("name", "email", "phone", "segment", "stage", "language"):
                 clean_field(row, Customer, name)
-            for name in ("timezone", "external_id"):
+            if "jurisdiction" in row.cells:
+                # A country code is a country code whatever its case.
+                row.cells["jurisdiction"] = row.cells["jurisdiction"].strip().upper()
+            for name in ("timezone", "external_id", "jurisdiction"):
                 clean_field(row, Customer, name)
             clean_tags(row)
+            clean_survey_consent(row)
             if "email" in row.values:
                 row.values["email"] = row.values["email"].strip()
         self.refuse_suppressed(rows)
@@ -142,7 +148,12 @@ class CustomerImport:
         if not emails and not external_ids:
             return {}
         # Only the columns an update writes or compares, not whole rows.
-        mapped = {FOREIGN_KEYS.get(name, name) for row in rows for name in row.values}
+        mapped = {
+            FOREIGN_KEYS.get(name, name)
+            for row in rows
+            for name in row.values
+            if name != SURVEY_CONSENT
+        }
         # Each arm implies its unique index's predicate (<> ''), so that
         # PostgreSQL reads both indexes and ORs the bitmaps.
         matching = Customer.objects.alias(email_lower=Lower("email")).filter(
@@ -178,6 +189,8 @@ class CustomerImport:
         changed_fields: set[str] = set()
         touched = set(self.touched)
         now = timezone.now()
+        # The survey consent each row gives, by the customer's (pseudo) id.
+        consents: dict[int, bool] = {}
         for row in rows:
             if row.errors:
                 continue
@@ -212,6 +225,8 @@ class CustomerImport:
             else:
                 row.action = "merge" if pk in touched else "update"
             touched.add(pk)
+            if SURVEY_CONSENT in row.values:
+                consents[pk] = row.values.pop(SURVEY_CONSENT)
             target = new.get(pk) or customers.get(pk)
             if target is not None:
                 for name, value in row.values.items():
@@ -239,6 +254,10 @@ class CustomerImport:
                     list(changed.values()),
                     sorted(changed_fields | {"updated_at"}),
                 )
+            record_survey_consents(
+                {real.get(pk, pk): granted for pk, granted in consents.items()},
+                now=now,
+            )
             touched = {real.get(pk, pk) for pk in touched}
             by_email = {key: real.get(pk, pk) for key, pk in by_email.items()}
             by_external_id = {
@@ -267,6 +286,58 @@ class CustomerImport:
             for row in rows
             if row.action and row.values.get("external_id")
         }
+
+
+SURVEY_CONSENT = "survey_consent"
+GRANTED_WORDS = {"granted", "grant", "yes", "y", "true", "1", "opt-in", "opted in"}
+WITHDRAWN_WORDS = {
+    "withdrawn",
+    "withdraw",
+    "no",
+    "n",
+    "false",
+    "0",
+    "opt-out",
+    "opted out",
+}
+
+
+def clean_survey_consent(row: Row) -> None:
+    text = row.cells.get(SURVEY_CONSENT, "").strip().lower()
+    if not text:
+        return
+    if text in GRANTED_WORDS:
+        row.values[SURVEY_CONSENT] = True
+    elif text in WITHDRAWN_WORDS:
+        row.values[SURVEY_CONSENT] = False
+    else:
+        row.fail(
+            SURVEY_CONSENT,
+            _("%(value)s is neither granted nor withdrawn (yes / no).")
+            % {"value": repr(text)},
+        )
+
+
+def record_survey_consents(granted_by_id: dict[int, bool], *, now: datetime) -> None:
+    """A grant or withdrawal of survey consent (source "import") for each
+    customer whose row gives one that differs from their consent now: the
+    same file imported twice records nothing the second time. The states
+    in one query; then a few queries per change (a withdrawal cancels the
+    customer's pending mail)."""
+    if not granted_by_id:
+        return
+    state = consent.consent_annotation(consent.Purpose.SURVEYS)
+    customers = consent.with_consent(Customer.objects.filter(pk__in=granted_by_id))
+    for customer in customers:
+        granted = granted_by_id[customer.pk]
+        if getattr(customer, state) != granted:
+            consent.record_consent(
+                customer,
+                purpose=consent.Purpose.SURVEYS,
+                granted=granted,
+                source=consent.Source.IMPORT,
+                now=now,
+            )
 
 
 def import_customers(

@@ -42,6 +42,10 @@ CUSTOMER_FIELDS = [
     "owner",
     "external_id",
     "tags",
+    "jurisdiction",
+    # Not a column of the customer: a grant or withdrawal of survey consent,
+    # recorded in the consent history (source "import").
+    "survey_consent",
 ]
 INTERACTION_FIELDS = [
     "customer_email",

@@ -280,5 +280,10 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     with translation.override(page_language(request, invitation)):
         if request.method == "GET":
             return page(request, "unsubscribe")
-        answers.unsubscribe(invitation.customer, now=timezone.now())
+        answers.unsubscribe(
+            invitation.customer,
+            now=timezone.now(),
+            ip_address=client_address(request),
+            user_agent=request.headers.get("User-Agent", ""),
+        )
         return page(request, "unsubscribed")

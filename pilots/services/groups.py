@@ -13,6 +13,7 @@ from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from customers import consent
 from customers.models import Customer, Interaction
 from pilots.models import Kpi, Pilot, PilotAssignment, Unit
 from pilots.services.sources import filtered, in_days, source_of, with_unit
@@ -192,10 +193,26 @@ def unit_profiles(
     }
 
 
+def without_unprofilable_customers(
+    profiles: dict[Hashable, UnitProfile],
+) -> dict[Hashable, UnitProfile]:
+    """Matching compares each customer's own score, volume, segment and
+    channels: profiling. A customer who may not be profiled (no profiling
+    consent where their jurisdiction asks for it, or consent withdrawn) is
+    neither matched nor matched to; their answers still count in their
+    group's figures, which are not about them alone."""
+    refused = set(
+        consent.not_profilable(Customer.objects.all()).values_list("pk", flat=True)
+    )
+    return {unit: p for unit, p in profiles.items() if unit not in refused}
+
+
 def matched_control(
     kpi: Kpi, *, unit: str, treated: Iterable[Hashable], start: date, end: date
 ) -> Matching:
     profiles = unit_profiles(kpi, unit=unit, start=start, end=end)
+    if unit == Unit.CUSTOMER:
+        profiles = without_unprofilable_customers(profiles)
     treated_set = set(treated)
     treated_profiles = [p for key, p in profiles.items() if key in treated_set]
     candidates = sorted(

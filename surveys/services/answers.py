@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from customers import consent
 from customers.models import Customer
 from lib import hooks
 from surveys import tokens
@@ -280,15 +281,40 @@ def create_response(
 
 
 @transaction.atomic
-def unsubscribe(customer: Customer, *, now: datetime) -> int:
-    """Opt the customer out of survey mail and withdraw what was still to be
-    sent (first mails and reminders). Returns the invitations cancelled."""
-    opted_out = Customer.objects.filter(id=customer.pk, email_opted_out_at=None).update(
-        email_opted_out_at=now, updated_at=now
+def unsubscribe(
+    customer: Customer, *, now: datetime, ip_address: str = "", user_agent: str = ""
+) -> int:
+    """The one-click unsubscribe: withdraw the customer's survey consent
+    (source unsubscribe, with the request's truncated address and user agent
+    as evidence), which opts them out of survey mail, and withdraw what was
+    still to be sent (first mails and reminders). A second click records
+    nothing more. Returns the invitations cancelled."""
+    cancelled = cancel_pending_invitations(customer.pk, now=now)
+    # Locked after the invitations, in the order erasure takes them: two
+    # clicks at once record one withdrawal.
+    opted_out = (
+        Customer.objects.select_for_update(no_key=True)
+        .filter(pk=customer.pk)
+        .exclude(email_opted_out_at=None)
+        .exists()
     )
-    if opted_out:
-        hooks.announce("customer_unsubscribed", customer_id=customer.pk)
-    pending = Invitation.objects.filter(customer=customer)
+    if not opted_out:
+        consent.record_consent(
+            customer,
+            purpose=consent.Purpose.SURVEYS,
+            granted=False,
+            source=consent.Source.UNSUBSCRIBE,
+            now=now,
+            ip_address=ip_address,
+            user_agent=user_agent,
+        )
+    return cancelled
+
+
+def cancel_pending_invitations(customer_id: int, *, now: datetime) -> int:
+    """Cancel the customer's scheduled mails and stop their reminders; how
+    many mails were cancelled."""
+    pending = Invitation.objects.filter(customer_id=customer_id)
     cancelled = pending.filter(status=Status.SCHEDULED).update(
         status=Status.CANCELLED,
         last_error="The customer unsubscribed.",
@@ -298,3 +324,9 @@ def unsubscribe(customer: Customer, *, now: datetime) -> int:
         next_reminder_at=None, updated_at=now
     )
     return cancelled
+
+
+def on_survey_consent_withdrawn(*, customer_id: int, now: datetime) -> None:
+    """Hook (customers → surveys): survey consent was withdrawn, by any door
+    (the unsubscribe link, staff, the API, an import)."""
+    cancel_pending_invitations(customer_id, now=now)

@@ -31,6 +31,8 @@ def person_reason(customer: Customer, interaction: Interaction | None = None) ->
         return Reason.ERASED
     if not customer.email:
         return Reason.NO_EMAIL
+    # Survey consent withdrawn (unsubscribed, or withdrawn by staff, the API
+    # or an import): customers.consent keeps it on the row with the event.
     if customer.email_opted_out_at is not None:
         return Reason.OPTED_OUT
     if interaction is not None and (

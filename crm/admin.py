@@ -23,6 +23,7 @@ from customers.admin import CustomerAdmin, InteractionAdmin
 from customers.models import Customer, Interaction
 from feedback import permissions
 from feedback.admin.cases import CaseInline
+from privacy import access_log
 from surveys.admin import (
     InvitationInline,
     SurveyResponseAdmin,
@@ -92,8 +93,28 @@ class OpenCaseLink:
         )
 
 
+class WhoAccessed:
+    """Managers see on the customer's page who read it, their answers and
+    their cases (privacy.access_log): when, who and how."""
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)  # type: ignore[misc]
+        if obj is None or not permissions.is_manager(request.user):
+            return fieldsets
+        panel = {"classes": ["collapse"], "fields": ["accessed_by"]}
+        return [*fieldsets, (_("Who accessed this customer"), panel)]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = super().get_readonly_fields(request, obj)  # type: ignore[misc]
+        return fields if obj is None else [*fields, "accessed_by"]
+
+    @admin.display(description=_("latest reads"))
+    def accessed_by(self, customer: Customer) -> SafeString:
+        return access_log.access_panel(customer)
+
+
 @admin.register(Customer)
-class CustomerPageAdmin(OpenCaseLink, CustomerAdmin):
+class CustomerPageAdmin(OpenCaseLink, WhoAccessed, CustomerAdmin):
     inlines = [
         *CustomerAdmin.inlines,
         InvitationInline,

@@ -13,14 +13,24 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from customers import services
+from customers import consent, services
 
 if TYPE_CHECKING:
     pass
-from customers.models import Channel, Company, Customer, Interaction, Stage, Touchpoint
+from customers.models import (
+    Channel,
+    Company,
+    ConsentEvent,
+    ConsentPurpose,
+    Customer,
+    Interaction,
+    Stage,
+    Touchpoint,
+)
 from customers.search import MAX_SEARCH_WORDS, customer_matches
 from lib import hooks
-from lib.admin import HistoryInline, LargeTableAdmin, StaffPickerAdmin
+from lib.access_log import LogAccessAdmin
+from lib.admin import HistoryInline, LargeTableAdmin, StaffPickerAdmin, ViewOnlyAdmin
 from lib.forms import LocalSplitDateTimeField
 from lib.validation import save_validated
 
@@ -168,7 +178,88 @@ class InteractionHistoryInline(HistoryInline):
         return super().get_queryset(request).select_related("touchpoint", "logged_by")
 
 
-class CustomerAdmin(StaffPickerAdmin, LargeTableAdmin):
+ACTION_CHOICES = [
+    ("", "---------"),
+    ("1", _("Granted")),
+    ("0", _("Withdrawn")),
+]
+
+
+class RecordConsentForm(forms.ModelForm):  # type: ignore[type-arg]
+    """A grant or withdrawal the customer gave staff (by phone, in person):
+    recorded with source "staff" and the staff member as evidence."""
+
+    granted = forms.TypedChoiceField(
+        label=capfirst(_("consent")),
+        choices=ACTION_CHOICES,
+        coerce=lambda value: value == "1",
+        empty_value=None,
+    )
+
+    class Meta:
+        model = ConsentEvent
+        fields = ["purpose", "granted"]
+
+
+class RecordConsentInline(admin.StackedInline):  # type: ignore[type-arg]
+    """A blank form on the customer page; staff who may change the customer
+    may record their consent."""
+
+    model = ConsentEvent
+    form = RecordConsentForm
+    extra = 1
+    max_num = 1
+    can_delete = False
+    verbose_name = _("new consent event")
+    verbose_name_plural = _("record consent")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ConsentEvent]:
+        return ConsentEvent.objects.none()
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # An erased customer's history is closed (consent.record_consent).
+        if obj is not None and obj.erased_at is not None:
+            return False
+        return request.user.has_perm("customers.change_customer")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_add_permission(request, obj)
+
+
+class ConsentHistoryInline(HistoryInline):
+    model = ConsentEvent
+    fields = readonly_fields = (
+        "created_at",
+        "purpose",
+        "action",
+        "source",
+        "policy_version",
+        "staff_member",
+        "ip_network",
+        "user_agent",
+    )
+    ordering = ["-created_at", "-id"]
+    show_change_link = False
+    verbose_name_plural = _("consent history")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ConsentEvent]:
+        return super().get_queryset(request).select_related("staff_member")
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("customers.view_customer")
+
+    @admin.display(description=_("consent"))
+    def action(self, event: ConsentEvent) -> str:
+        return str(_("Granted") if event.granted else _("Withdrawn"))
+
+
+class CustomerAdmin(LogAccessAdmin, StaffPickerAdmin, LargeTableAdmin):
     """The support desk's main screen. Registered in crm/admin.py, which adds
     the inlines of the apps above this one (invitations, responses, cases)."""
 
@@ -194,6 +285,7 @@ class CustomerAdmin(StaffPickerAdmin, LargeTableAdmin):
     readonly_fields = [
         "history",
         "pilot_panels",
+        "consent_summary",
         "email_opted_out_at",
         "erased_at",
         "created_at",
@@ -224,6 +316,7 @@ class CustomerAdmin(StaffPickerAdmin, LargeTableAdmin):
                     "timezone",
                     "tags",
                     "external_id",
+                    "jurisdiction",
                 ]
             },
         ),
@@ -232,6 +325,7 @@ class CustomerAdmin(StaffPickerAdmin, LargeTableAdmin):
             {
                 "classes": ["collapse"],
                 "fields": [
+                    "consent_summary",
                     "email_opted_out_at",
                     "erased_at",
                     "created_at",
@@ -240,7 +334,12 @@ class CustomerAdmin(StaffPickerAdmin, LargeTableAdmin):
             },
         ),
     ]
-    inlines = [LogInteractionInline, InteractionHistoryInline]
+    inlines = [
+        LogInteractionInline,
+        InteractionHistoryInline,
+        RecordConsentInline,
+        ConsentHistoryInline,
+    ]
 
     @admin.display(description=pgettext_lazy("the day a record was made", "Created"))
     def created(self, customer: Customer) -> str:
@@ -266,6 +365,7 @@ class CustomerAdmin(StaffPickerAdmin, LargeTableAdmin):
                 ("surveys_invitation", _("all survey invitations")),
                 ("surveys_surveyresponse", _("all responses")),
                 ("feedback_case", _("all cases")),
+                ("customers_consentevent", _("all consent events")),
             ]
         ]
         return format_html_join(
@@ -283,9 +383,40 @@ class CustomerAdmin(StaffPickerAdmin, LargeTableAdmin):
         panels = hooks.gather("customer_panels", customer=customer)
         return format_html_join("", "{}", ((panel,) for panel in panels)) or "—"
 
+    @admin.display(description=_("consent"))
+    def consent_summary(self, customer: Customer) -> str:
+        """Each purpose's state, from the history (one query)."""
+        if customer.pk is None:
+            return "—"
+        states = consent.consent_state(customer)
+        return format_html_join(
+            " · ",
+            "{}: {}{}",
+            (
+                (
+                    ConsentPurpose(state.purpose).label,
+                    _("granted") if state.granted else _("not granted"),
+                    _(" (default)") if state.is_default else "",
+                )
+                for state in states.values()
+            ),
+        )
+
     def save_formset(
         self, request: HttpRequest, form: Any, formset: Any, change: bool
     ) -> None:
+        if formset.model is ConsentEvent:
+            formset.new_objects = [
+                consent.record_consent(
+                    form.instance,
+                    purpose=event.purpose,
+                    granted=event.granted,
+                    source=consent.Source.STAFF,
+                    staff_member=request.user,  # type: ignore[arg-type]
+                )
+                for event in formset.save(commit=False)
+            ]
+            return
         if formset.model is not Interaction:
             super().save_formset(request, form, formset, change)
             return
@@ -358,7 +489,7 @@ class TouchpointAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Interaction)
-class InteractionAdmin(LargeTableAdmin):
+class InteractionAdmin(LogAccessAdmin, LargeTableAdmin):
     list_display = [
         "occurred_at",
         "customer",
@@ -393,3 +524,54 @@ class InteractionAdmin(LargeTableAdmin):
         if not change:
             obj.logged_by = request.user  # type: ignore[assignment]
         services.save_interaction(obj)
+
+
+@admin.register(ConsentEvent)
+class ConsentEventAdmin(ViewOnlyAdmin):
+    """Every consent event, read-only: the history is appended to from the
+    customer page, the unsubscribe link, the API and imports."""
+
+    list_display = [
+        "created_at",
+        "customer",
+        "purpose",
+        "granted",
+        "source",
+        "policy_version",
+        "staff_member",
+    ]
+    list_select_related = ["customer", "staff_member"]
+    list_filter = ["purpose", "granted", "source"]
+    search_fields = ["customer__email"]
+    search_help_text = _("The customer's email address.")
+    ordering = ["-created_at", "-id"]
+    sortable_by = ["created_at"]
+    readonly_fields = [
+        "customer",
+        "purpose",
+        "granted",
+        "source",
+        "policy_version",
+        "ip_network",
+        "user_agent",
+        "staff_member",
+        "created_at",
+    ]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[ConsentEvent], search_term: str
+    ) -> tuple[QuerySet[ConsentEvent], bool]:
+        if not search_term.strip():
+            return queryset, False
+        return queryset.filter(
+            customer__in=Customer.objects.with_email(search_term)
+        ), False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("customers.view_customer")
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -6,7 +6,7 @@ and no query per row.
 """
 
 from collections.abc import Mapping
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
@@ -19,9 +19,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from customers import filters, serializers
-from customers.models import Company, Customer, Interaction, Touchpoint
-from lib.api import list_filters
+from customers import consent, filters, serializers
+from customers.models import Company, ConsentEvent, Customer, Interaction, Touchpoint
+from lib.access_log import LogAccessViewSet
+from lib.api import ModelPermissions, list_filters
 
 M = TypeVar("M", bound=models.Model)
 
@@ -115,6 +116,37 @@ class UpsertByExternalIdMixin(CreateReadUpdateViewSet[M]):
 EXTERNAL_PATH = r"external/(?P<external_id>[^/]+)"
 
 
+class ConsentPermissions(ModelPermissions):
+    """Reading a customer's consent takes the right to view customers;
+    recording an event, the right to change them."""
+
+    perms_map = {
+        **ModelPermissions.perms_map,
+        "POST": ["%(app_label)s.change_%(model_name)s"],
+    }
+
+
+def consent_body(customer: Customer) -> dict[str, Any]:
+    """The customer's consent (two queries): each purpose's state, then
+    every event, newest first."""
+    states = consent.consent_state(customer)
+    events = ConsentEvent.objects.filter(customer=customer).order_by(
+        "-created_at", "-id"
+    )
+    return {
+        "state": [
+            {
+                "purpose": state.purpose,
+                "granted": state.granted,
+                "is_default": state.is_default,
+                "since": state.event.created_at if state.event else None,
+            }
+            for state in states.values()
+        ],
+        "events": list(events),
+    }
+
+
 class CompanyViewSet(UpsertByExternalIdMixin[Company]):
     # Search: name (contains, trigram index) and external id (exact, unique).
     queryset = Company.objects.all()
@@ -139,7 +171,7 @@ class CompanyViewSet(UpsertByExternalIdMixin[Company]):
         return self.upsert_by_external_id(request, external_id)
 
 
-class CustomerViewSet(UpsertByExternalIdMixin[Customer]):
+class CustomerViewSet(LogAccessViewSet, UpsertByExternalIdMixin[Customer]):
     # Search: name and email (contains, trigram indexes) and external id (exact,
     # unique).
     queryset = Customer.objects.all()
@@ -163,6 +195,52 @@ class CustomerViewSet(UpsertByExternalIdMixin[Customer]):
         on update, fields left out keep their value."""
         return self.upsert_by_external_id(request, external_id)
 
+    @extend_schema(
+        methods=["GET"],
+        request=None,
+        responses={200: serializers.ConsentSerializer},
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=serializers.RecordConsentSerializer,
+        responses={201: serializers.ConsentEventSerializer},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        permission_classes=[ConsentPermissions],
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def consent(self, request: Request, pk: str | None = None) -> Response:
+        """GET: the customer's consent per purpose (the latest event, or the
+        purpose's default when there is none) and its whole history, newest
+        first. POST: record a grant or a withdrawal (source `api`, by the
+        requester); withdrawing `surveys` opts the customer out of survey
+        mail and cancels their pending invitations and reminders."""
+        customer = self.get_object()
+        if request.method == "GET":
+            body = serializers.ConsentSerializer(consent_body(customer)).data
+            return Response(body)
+        data = serializers.RecordConsentSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        user = request.user
+        event = consent.record_consent(
+            customer,
+            purpose=fields["purpose"],
+            granted=fields["granted"],
+            source=consent.Source.API,
+            ip_address=fields.get("ip_address") or "",
+            user_agent=fields.get("user_agent") or "",
+            staff_member=user if user.is_staff else None,
+            version=fields.get("policy_version") or None,
+        )
+        return Response(
+            serializers.ConsentEventSerializer(event).data,
+            status=status.HTTP_201_CREATED,
+        )
+
 
 class TouchpointViewSet(CreateReadUpdateViewSet[Touchpoint]):
     queryset = Touchpoint.objects.all()
@@ -173,7 +251,7 @@ class TouchpointViewSet(CreateReadUpdateViewSet[Touchpoint]):
     ordering_fields: ClassVar[list[str]] = ["id", "updated_at", "name"]
 
 
-class InteractionViewSet(CreateReadUpdateViewSet[Interaction]):
+class InteractionViewSet(LogAccessViewSet, CreateReadUpdateViewSet[Interaction]):
     queryset = Interaction.objects.all()
     serializer_class = serializers.InteractionSerializer
     filterset_class = filters.InteractionFilter

@@ -28,6 +28,7 @@ from feedback import filters, serializers
 from feedback.models import Case, RootCause
 from feedback.permissions import may_open, may_view
 from feedback.services import cases
+from lib.access_log import LogAccessViewSet
 from lib.api import list_filters
 
 
@@ -42,6 +43,7 @@ class MayViewCases(permissions.BasePermission):
 
 
 class CaseViewSet(
+    LogAccessViewSet,
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,
     mixins.ListModelMixin,

@@ -41,6 +41,7 @@ from feedback.filters import CaseFilter
 from feedback.models import Case
 from imports import exports, services
 from imports.reading import UnreadableFileError
+from lib.access_log import Via, record_list
 from lib.api import SearchFilter, Serializer
 from surveys.api import SurveyResponseViewSet
 from surveys.filters import SurveyResponseFilter
@@ -278,6 +279,14 @@ class ExportViewSet(viewsets.GenericViewSet[Any]):
         query = ExportQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
         rows = self.filter_queryset(self.get_queryset())
+        # Before the first byte: a download cut short was still a read.
+        record_list(
+            self.request.user,
+            rows.model,
+            via=Via.EXPORT,
+            parameters=self.request.query_params.keys(),
+            count=rows.count(),
+        )
         return exports.csv_response(self.action, rows, bom=query.validated_data["bom"])
 
     @extend_schema(

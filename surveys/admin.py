@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from customers.models import Channel, Language
+from lib.access_log import LogAccessAdmin
 from lib.admin import HistoryInline, ViewOnlyAdmin
 from surveys.models import Invitation, Survey, SurveyResponse
 from surveys.services import decisions, previews, scheduling
@@ -488,7 +489,7 @@ def named(invitations: Iterable[Invitation]) -> str:
 
 
 @admin.register(SurveyResponse)
-class SurveyResponseAdmin(BandNameColumn, ViewOnlyAdmin):
+class SurveyResponseAdmin(LogAccessAdmin, BandNameColumn, ViewOnlyAdmin):
     list_display = [
         "answered_at",
         "customer",

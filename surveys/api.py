@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from customers.models import Touchpoint
+from lib.access_log import LogAccessViewSet
 from lib.api import list_filters
 from surveys import filters, serializers
 from surveys.models import Invitation, Survey, SurveyResponse
@@ -150,7 +151,9 @@ class InvitationViewSet(viewsets.ReadOnlyModelViewSet[Invitation]):
         return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
-class SurveyResponseViewSet(viewsets.ReadOnlyModelViewSet[SurveyResponse]):
+class SurveyResponseViewSet(
+    LogAccessViewSet, viewsets.ReadOnlyModelViewSet[SurveyResponse]
+):
     queryset = SurveyResponse.objects.all()
     serializer_class = serializers.SurveyResponseSerializer
     filterset_class = filters.SurveyResponseFilter

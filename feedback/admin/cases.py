@@ -51,6 +51,7 @@ from feedback.forms import (
 )
 from feedback.models import Case, CaseEvent, CaseQuerySet
 from feedback.services import cases
+from lib.access_log import LogAccessAdmin
 from lib.admin import (
     HistoryInline,
     StaffAutocompleteSelect,
@@ -312,7 +313,7 @@ CASE_PAGE_RELATIONS = [
 
 
 @admin.register(Case)
-class CaseAdmin(StaffPickerAdmin, ViewOnlyAdmin):
+class CaseAdmin(LogAccessAdmin, StaffPickerAdmin, ViewOnlyAdmin):
     """Cases change through the case services only: the case page is read-only
     and offers the quick actions its user may take, each a small form posted
     to a URL of its own; the add page opens a case by hand."""

@@ -9,7 +9,9 @@ from django.http.response import HttpResponseBase
 from feedback.answers import csv_lines
 from feedback.views.access import manager_required
 from feedback.views.forms import DashboardForm, read_form
+from lib.access_log import Via, record_list
 from lib.csv_stream import csv_download
+from surveys.models import SurveyResponse
 
 
 def error_lines(form: DashboardForm) -> list[str]:
@@ -35,6 +37,15 @@ def answers_csv(request: HttpRequest) -> HttpResponseBase:
             content_type="text/plain; charset=utf-8",
         )
     answers = form.answer_filter()
+    selected = answers.selected()
+    # Before the first byte: a download cut short was still a read.
+    record_list(
+        request.user,
+        SurveyResponse,
+        via=Via.EXPORT,
+        parameters=request.GET.keys(),
+        count=selected.count(),
+    )
     name = f"answers-{answers.kind}-{answers.start}-{answers.end}.csv"
     # With the BOM: managers open it in a spreadsheet.
-    return csv_download(csv_lines(answers.selected()), filename=name, bom=True)
+    return csv_download(csv_lines(selected), filename=name, bom=True)

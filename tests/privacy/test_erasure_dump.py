@@ -1,19 +1,30 @@
 """After an erasure, a full dump of the database holds nothing of the
 person: not their name, address, phone, external id, comments, or what
 staff wrote about them, in any table (webhook events, idempotency records,
-the admin's log, comment readings and rollups included)."""
+the admin's log, the change history and access log, comment readings and
+rollups included)."""
 
 import subprocess
 
 import pytest
+from auditlog.models import LogEntry
 from django.db import connection
 
+from privacy.access_log import accesses_about, entries_about
 from privacy.services.erasure import erase_customer
 from surveys.models import SurveyResponse
-from tests.privacy.history import CASE_NOTE, COMMENT, PERSONAL, build_history
+from tests.api import bearer
+from tests.privacy.history import (
+    CASE_NOTE,
+    COMMENT,
+    EMAIL,
+    PERSONAL,
+    build_history,
+)
 from text import services as text
 from text.models import CommentAnalysis
 
+ACCESS = LogEntry.Action.ACCESS
 # Committed, so that pg_dump (another session) sees the rows.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -44,6 +55,14 @@ def test_a_database_dump_after_erasure_holds_nothing_of_the_person(support, mana
     ).values_list("pk", flat=True):
         text.read_comments_from(response_id)
     assert CommentAnalysis.objects.exclude(keywords=[]).exists()
+    # Reads of the person (a retrieve, a search by their address, an answer)
+    # join the change history the builder's doors wrote.
+    read_by_support = bearer(support)
+    read_by_support.get(f"/api/v1/customers/{history.customer.pk}/")
+    read_by_support.get("/api/v1/customers/", {"search": EMAIL})
+    read_by_support.get(f"/api/v1/cases/{history.case.pk}/")
+    assert accesses_about(history.customer).count() == 2
+    assert entries_about(history.customer).exclude(action=ACCESS).count() > 2
     before = database_dump()
     # The dump finds what it looks for: each string is there before.
     for needle in [*PERSONAL, CASE_NOTE]:

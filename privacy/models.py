@@ -5,6 +5,7 @@ and never personal data."""
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -38,6 +39,17 @@ class PrivacyRequest(models.Model):
     class Mode(models.TextChoices):
         ANONYMISE = "anonymise", _("Anonymise")
         DELETE = "delete", _("Delete")
+
+    class Outcome(models.TextChoices):
+        """What a done request did (the answer given to the requester)."""
+
+        NONE = "", _("Not done yet")
+        EXPORTED = "exported", _("Export delivered")
+        ERASED = "erased", _("Erased")
+        NO_DATA_HELD = "no_data_held", _("No data held")
+        RECTIFIED = "rectified", _("Rectified")
+        RESTRICTED = "restricted", _("Processing restricted")
+        OBJECTION_RECORDED = "objection_recorded", _("Objection recorded")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     # SET_NULL: an erasure removes the customer; the request stays as the
@@ -79,8 +91,41 @@ class PrivacyRequest(models.Model):
     mode = models.CharField(
         _("erasure mode"), max_length=10, choices=Mode.choices, blank=True
     )
+    outcome = models.CharField(
+        _("outcome"), max_length=20, choices=Outcome.choices, blank=True
+    )
+    # The staff member who recorded the request (null: recorded by the API
+    # on a token whose user left, or by a command).
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Asked to fulfil (the API's 202): the task that does it is queued, and
+    # the sweep queues it again if its message was lost.
+    fulfil_requested_at = models.DateTimeField(
+        _("fulfilment requested at"), null=True, blank=True
+    )
+    # When the managers were told the request is overdue (once).
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    # The export's download link: a token rebuilt from the nonce under
+    # SECRET_KEY (privacy.services.downloads), stored only as its hash; it
+    # serves the ZIP once, until it expires.
+    download_nonce = models.CharField(_("download nonce"), max_length=32, blank=True)
+    download_token_hash = models.CharField(
+        _("download token hash"), max_length=64, blank=True, db_index=True
+    )
+    download_expires_at = models.DateTimeField(
+        _("download expires at"), null=True, blank=True
+    )
+    downloaded_at = models.DateTimeField(_("downloaded at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    OPEN = (Status.RECEIVED, Status.VERIFIED)
 
     class Meta:
         verbose_name = _("privacy request")
@@ -115,6 +160,82 @@ class PrivacyRequest(models.Model):
     @staticmethod
     def digest_of(address: str) -> str:
         return suppression_digest(address)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
+
+    def is_overdue(self, now: datetime) -> bool:
+        return self.is_open and self.deadline < now
+
+
+class ExportArchive(models.Model):
+    """An access or portability request's ZIP, kept until its link is used
+    or expires (then deleted: the request keeps its digest). In the
+    database, not on a disk, so that the worker that builds it and the web
+    process that serves it need share nothing else."""
+
+    request = models.OneToOneField(
+        PrivacyRequest,
+        verbose_name=_("privacy request"),
+        on_delete=models.CASCADE,
+        related_name="archive",
+    )
+    data = models.BinaryField(_("data"))
+    size = models.PositiveIntegerField(_("size in bytes"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("export archive")
+        verbose_name_plural = _("export archives")
+
+    def __str__(self) -> str:
+        return f"{self.request} ({self.size} B)"
+
+
+class OverdueNotice(models.Model):
+    """The outbox of overdue mail: one row per overdue request and manager,
+    written once when the request passes its deadline and sent by the sweep
+    (feedback.services.outbox's bookkeeping, as case alerts)."""
+
+    request = models.ForeignKey(
+        PrivacyRequest,
+        verbose_name=_("privacy request"),
+        on_delete=models.CASCADE,
+        related_name="overdue_notices",
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    next_attempt_at = models.DateTimeField(
+        _("next attempt at"), null=True, blank=True, default=timezone.now
+    )
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("overdue notice")
+        verbose_name_plural = _("overdue notices")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "recipient"], name="overdue_notice_once"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(sent_at__isnull=True),
+                name="overdue_notice_due_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request} → {self.recipient_id}"
 
 
 class ErasureRecord(models.Model):
@@ -162,8 +283,143 @@ class ErasureRecord(models.Model):
         return f"{self.get_mode_display()} {self.erased_at:%Y-%m-%d}"
 
 
+def past_deadline(now: datetime) -> models.Q:
+    """Requests whose deadline (the extended one, once extended) has passed."""
+    return models.Q(extended_due_at__isnull=True, due_at__lt=now) | models.Q(
+        extended_due_at__lt=now
+    )
+
+
 def customer_digest_of(customer_id: int) -> str:
     """ErasureRecord.customer_digest: an HMAC of the id under SECRET_KEY."""
     return salted_hmac(
         "touchloop.privacy.erased-customer", str(customer_id), algorithm="sha256"
     ).hexdigest()
+
+
+class RetentionRule(models.Model):
+    """How long one category of personal data is kept, and what happens to it
+    then (privacy.services.retention applies the rules nightly). One row per
+    category, written by the migration with the defaults the README gives;
+    managers edit the age, the action and whether the rule is on."""
+
+    class Category(models.TextChoices):
+        INVITATIONS = "invitations", _("Unanswered invitations and their mail events")
+        COMMENTS = "comments", _("Comments on answers")
+        ANSWER_IDENTITY = "answer_identity", _("Who gave each answer")
+        INACTIVE_CUSTOMERS = "inactive_customers", _("Inactive customers")
+        CLOSED_CASES = "closed_cases", _("Closed cases")
+        WEBHOOK_LOGS = "webhook_logs", _("Webhook events and delivery logs")
+        ACCESS_LOG = "access_log", _("Access log")
+        SUPPRESSIONS = "suppressions", _("Suppressed address hashes")
+
+    class Anchor(models.TextChoices):
+        CREATED = "created", _("created or sent")
+        ANSWERED = "answered", _("answered")
+        LAST_ACTIVITY = "last_activity", _("last activity")
+        CLOSED = "closed", _("closed")
+        LOGGED = "logged", _("logged")
+
+    class Action(models.TextChoices):
+        DELETE = "delete", _("Delete")
+        ANONYMISE = "anonymise", _("Anonymise")
+
+    category = models.CharField(
+        _("category"), max_length=30, choices=Category.choices, unique=True
+    )
+    # Null: kept for ever (the suppression list, by default).
+    age_days = models.PositiveIntegerField(
+        _("age in days"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty to keep this data for ever."),
+    )
+    anchor = models.CharField(
+        _("counted from"), max_length=20, choices=Anchor.choices, editable=False
+    )
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    is_enabled = models.BooleanField(_("enabled"), default=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("retention rule")
+        verbose_name_plural = _("retention rules")
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(age_days__isnull=True) | models.Q(age_days__gte=1),
+                name="retention_rule_age_at_least_a_day",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.get_category_display())
+
+    def clean(self) -> None:
+        self.clean_webhook_age()
+        allowed = ALLOWED_ACTIONS.get(self.category, [])
+        if self.action not in allowed:
+            raise ValidationError(
+                {
+                    "action": _("For %(category)s choose: %(actions)s.")
+                    % {
+                        "category": self.get_category_display(),
+                        "actions": ", ".join(
+                            str(self.Action(action).label) for action in allowed
+                        ),
+                    }
+                }
+            )
+
+    def clean_webhook_age(self) -> None:
+        """The webhooks app purges its events hourly after WEBHOOK_KEEP_DAYS
+        whatever this rule says: the rule can only keep them for less."""
+        if self.category != self.Category.WEBHOOK_LOGS:
+            return
+        ceiling = settings.WEBHOOK_KEEP_DAYS
+        if self.age_days is None or self.age_days > ceiling:
+            raise ValidationError(
+                {
+                    "age_days": _(
+                        "Webhook events are deleted after %(days)s days "
+                        "(WEBHOOK_KEEP_DAYS) whatever this rule says: choose "
+                        "at most %(days)s days."
+                    )
+                    % {"days": ceiling}
+                }
+            )
+
+    @property
+    def is_active(self) -> bool:
+        """Enabled and with an age: a rule that touches something."""
+        return self.is_enabled and self.age_days is not None
+
+    def cutoff(self, now: datetime) -> datetime | None:
+        """What is older than this (strictly) has expired; None: nothing."""
+        if self.age_days is None:
+            return None
+        return now - timedelta(days=self.age_days)
+
+
+Category = RetentionRule.Category
+Action = RetentionRule.Action
+# Only the actions that make sense: a comment is blanked (its reading and the
+# answer stay), a log or an unanswered invitation is simply deleted.
+ALLOWED_ACTIONS: dict[str, list[str]] = {
+    Category.INVITATIONS: [Action.DELETE],
+    Category.COMMENTS: [Action.ANONYMISE],
+    Category.ANSWER_IDENTITY: [Action.ANONYMISE, Action.DELETE],
+    Category.INACTIVE_CUSTOMERS: [Action.ANONYMISE, Action.DELETE],
+    Category.CLOSED_CASES: [Action.ANONYMISE, Action.DELETE],
+    Category.WEBHOOK_LOGS: [Action.DELETE],
+    Category.ACCESS_LOG: [Action.DELETE],
+    Category.SUPPRESSIONS: [Action.DELETE],
+}

@@ -74,11 +74,13 @@ def queue_due(*, now: datetime, limit: int = 1000) -> int:
     return len(ids)
 
 
-def purge_old(*, now: datetime, batch: int = 1000) -> int:
-    """Delete events older than WEBHOOK_KEEP_DAYS, with their deliveries and
-    log, in batches (a short lock each); every delivery of them is finished
-    by then. Returns how many events went."""
-    before = now - timedelta(days=settings.WEBHOOK_KEEP_DAYS)
+def purge_old(*, now: datetime, batch: int = 1000, keep_days: int | None = None) -> int:
+    """Delete events older than WEBHOOK_KEEP_DAYS (or `keep_days`, the
+    privacy app's retention rule, which calls this nightly), with their
+    deliveries and log, in batches (a short lock each); every delivery of
+    them is finished by then. Returns how many events went."""
+    days = settings.WEBHOOK_KEEP_DAYS if keep_days is None else keep_days
+    before = now - timedelta(days=days)
     purged = 0
     while True:
         ids = list(

@@ -11,6 +11,7 @@ from feedback.metrics_api import views as metrics_api
 from idempotency import api as idempotency_api
 from imports import api as imports_api
 from pilots import api as pilots_api
+from privacy import api as privacy_api
 from surveys import api as surveys_api
 from text import api as text_api
 from tokens import api as tokens_api
@@ -45,3 +46,4 @@ router.register("tokens", tokens_api.ApiTokenViewSet)
 router.register("webhooks", webhooks_api.SubscriptionViewSet)
 router.register("kpis", pilots_api.KpiViewSet)
 router.register("pilots", pilots_api.PilotViewSet)
+router.register("privacy-requests", privacy_api.PrivacyRequestViewSet)

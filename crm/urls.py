@@ -39,5 +39,6 @@ urlpatterns = [
     # The language menu of every page posts to /i18n/setlang/ (set_language).
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", views.healthz, name="healthz"),
+    path("", include("privacy.urls")),
     path("", include("surveys.urls")),
 ]

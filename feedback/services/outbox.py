@@ -1,4 +1,5 @@
-"""The bookkeeping the two outboxes share, case alerts and the weekly digest:
+"""The bookkeeping the outboxes share (case alerts, the weekly digest, and
+above feedback the privacy requests' overdue notices):
 rows with `next_attempt_at`, `attempts`, `sent_at` and `last_error`, each
 claimed with a conditional UPDATE before it is sent, put back with the survey
 mail's backoff after a transient failure and given up after the last attempt.
@@ -7,13 +8,14 @@ mail's backoff after a transient failure and given up after the last attempt.
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from django.db import models
 from django.db.models import F
 from django.utils import timezone
 
-from feedback.models import Alert, WeeklyDigest
 from lib.backoff import backoff
 
-Row = TypeVar("Row", Alert, WeeklyDigest)
+# A model with next_attempt_at, attempts, sent_at and last_error.
+Row = TypeVar("Row", bound=models.Model)
 
 GIVEN_UP = "Given up after the last attempt."
 
@@ -23,7 +25,9 @@ def due_ids(
 ) -> list[int]:
     """The unsent rows whose time has come, the longest waiting first. A row
     whose last attempt died with its worker is given up here."""
-    unsent = model.objects.filter(sent_at__isnull=True, next_attempt_at__lte=now)
+    unsent = model._default_manager.filter(
+        sent_at__isnull=True, next_attempt_at__lte=now
+    )
     unsent.filter(attempts__gte=max_attempts).update(
         next_attempt_at=None, last_error=GIVEN_UP
     )
@@ -49,7 +53,7 @@ def claim(
     runs from the clock, not from `now`: a run that began long ago would
     write a lease that has already run out, and a second run would send the
     row again."""
-    claimed = model.objects.filter(
+    claimed = model._default_manager.filter(
         id=row_id,
         sent_at__isnull=True,
         next_attempt_at__lte=now,
@@ -66,19 +70,22 @@ def put_back(
     """After a transient failure: again after the backoff, or never after
     the last attempt (`row.attempts` as the claim counted it). A row given
     up or dropped during the attempt (no next attempt) stays so."""
-    last = row.attempts >= max_attempts
-    again = None if last else timezone.now() + backoff(row.attempts)
-    model.objects.filter(id=row.pk, next_attempt_at__isnull=False).update(
+    attempts: int = getattr(row, "attempts")  # noqa: B009 (any outbox row)
+    last = attempts >= max_attempts
+    again = None if last else timezone.now() + backoff(attempts)
+    model._default_manager.filter(id=row.pk, next_attempt_at__isnull=False).update(
         next_attempt_at=again, last_error=described(error)
     )
 
 
 def give_up(model: type[Row], row_id: int, *, reason: str) -> None:
-    model.objects.filter(id=row_id).update(next_attempt_at=None, last_error=reason)
+    model._default_manager.filter(id=row_id).update(
+        next_attempt_at=None, last_error=reason
+    )
 
 
 def mark_sent(model: type[Row], row_id: int) -> None:
-    model.objects.filter(id=row_id).update(
+    model._default_manager.filter(id=row_id).update(
         sent_at=timezone.now(), next_attempt_at=None, last_error=""
     )
 

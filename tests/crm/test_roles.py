@@ -48,6 +48,9 @@ def test_support_logs_interactions_views_surveys_and_opens_cases():
         "pilots.view_pilot",
         "pilots.view_pilotevent",
         "pilots.view_pilotassignment",
+        # They record privacy requests and follow them.
+        "privacy.view_privacyrequest",
+        "privacy.add_privacyrequest",
     }
 
 
@@ -123,7 +126,16 @@ def test_manager_may_do_everything_in_the_three_apps():
         "pilots.view_pilotassignment",
     }
 
+    # Managers also verify, fulfil, extend and refuse privacy requests, and
+    # read the erasure records; neither is ever deleted.
+    privacy = {
+        "privacy.view_privacyrequest",
+        "privacy.add_privacyrequest",
+        "privacy.change_privacyrequest",
+        "privacy.view_erasurerecord",
+    }
+
     assert (
         codenames("Manager")
-        == expected | webhooks | tokens | lockouts | send_now | text | pilots
+        == expected | webhooks | tokens | lockouts | send_now | text | pilots | privacy
     )

@@ -13,6 +13,7 @@ str(row), which is the customer's name. privacy.access_log reads them back
 ("who accessed this customer") and forgets them on erasure.
 """
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -63,6 +64,11 @@ def record_view(user: User | None, row: models.Model, *, via: Via) -> LogEntry:
     )
 
 
+# A filter's name as the views spell them (`created_at__gte`, `search`): a
+# client's made-up parameter (`?ada@example.com=1`) is not copied to the log.
+FILTER_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
 def record_list(
     user: User | None,
     model: type[models.Model],
@@ -74,7 +80,13 @@ def record_list(
     """`user` read `count` rows of `model` in one request (a list page or an
     export) chosen with the query `parameters`: one entry, whatever the
     count, with the filters' names only."""
-    used = sorted({name for name in parameters if name not in NOT_FILTERS})
+    used = sorted(
+        {
+            name
+            for name in parameters
+            if name not in NOT_FILTERS and FILTER_NAME.fullmatch(name)
+        }
+    )
     return LogEntry.objects.create(
         content_type=ContentType.objects.get_for_model(model),
         object_pk="",

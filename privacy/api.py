@@ -72,7 +72,8 @@ class PrivacyRequestSerializer(lib_api.ModelSerializer[PrivacyRequest]):
     download_url = serializers.SerializerMethodField(
         help_text=(
             "A done access or portability request: the ZIP's link, single use, "
-            "for 72 hours. Null otherwise, and once used or expired."
+            "for 72 hours; shown to managers. Null otherwise, and once used or "
+            "expired."
         )
     )
 
@@ -106,6 +107,11 @@ class PrivacyRequestSerializer(lib_api.ModelSerializer[PrivacyRequest]):
         ]
 
     def get_download_url(self, request: PrivacyRequest) -> str | None:
+        """For managers only: opening the link spends the requester's one
+        download."""
+        asker = self.context.get("request")
+        if asker is None or not asker.user.has_perm(MANAGE):
+            return None
         return downloads.download_url(request, now=timezone.now())
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -14,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from customers.models import suppression_digest
 
 DUE_DAYS = 30
+# The longest retention age (RetentionRule.age_days).
+MAX_AGE_DAYS = 36500
 
 
 def default_due_at() -> datetime:
@@ -194,8 +197,9 @@ class ExportArchive(models.Model):
 
 
 class OverdueNotice(models.Model):
-    """The outbox of overdue mail: one row per overdue request and manager,
-    written once when the request passes its deadline and sent by the sweep
+    """The outbox of overdue mail: one row per overdue request, manager and
+    deadline passed (an extended request that passes its new deadline is
+    escalated again), written once and sent by the sweep
     (feedback.services.outbox's bookkeeping, as case alerts)."""
 
     request = models.ForeignKey(
@@ -210,6 +214,7 @@ class OverdueNotice(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
     )
+    deadline = models.DateTimeField(_("deadline passed"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     next_attempt_at = models.DateTimeField(
         _("next attempt at"), null=True, blank=True, default=timezone.now
@@ -223,7 +228,8 @@ class OverdueNotice(models.Model):
         verbose_name_plural = _("overdue notices")
         constraints = [
             models.UniqueConstraint(
-                fields=["request", "recipient"], name="overdue_notice_once"
+                fields=["request", "recipient", "deadline"],
+                name="overdue_notice_once",
             )
         ]
         indexes = [
@@ -332,6 +338,9 @@ class RetentionRule(models.Model):
         _("age in days"),
         null=True,
         blank=True,
+        # A century: beyond it "for ever" says the same, and the cutoff
+        # (now minus the age) would leave the calendar.
+        validators=[MaxValueValidator(MAX_AGE_DAYS)],
         help_text=_("Leave empty to keep this data for ever."),
     )
     anchor = models.CharField(
@@ -357,6 +366,10 @@ class RetentionRule(models.Model):
             models.CheckConstraint(
                 condition=models.Q(age_days__isnull=True) | models.Q(age_days__gte=1),
                 name="retention_rule_age_at_least_a_day",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(age_days__lte=MAX_AGE_DAYS),
+                name="retention_rule_age_at_most_a_century",
             ),
         ]
 

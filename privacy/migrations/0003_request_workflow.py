@@ -196,6 +196,10 @@ class Migration(migrations.Migration):
                 ),
                 ("last_error", models.TextField(blank=True, verbose_name="last error")),
                 (
+                    "deadline",
+                    models.DateTimeField(verbose_name="deadline passed"),
+                ),
+                (
                     "recipient",
                     models.ForeignKey(
                         on_delete=django.db.models.deletion.CASCADE,
@@ -226,7 +230,8 @@ class Migration(migrations.Migration):
                 ],
                 "constraints": [
                     models.UniqueConstraint(
-                        fields=("request", "recipient"), name="overdue_notice_once"
+                        fields=("request", "recipient", "deadline"),
+                        name="overdue_notice_once",
                     )
                 ],
             },

@@ -86,11 +86,15 @@ def take(token: str, *, now: datetime) -> Download:
     archive = ExportArchive.objects.filter(request=request).first()
     if archive is None:
         return Download(request_id=request.pk, gone=True)
+    # The conditional update is the claim where SELECT … FOR UPDATE is not
+    # (SQLite): one of two clicks at once changes the row.
+    claimed = PrivacyRequest.objects.filter(
+        pk=request.pk, downloaded_at__isnull=True
+    ).update(downloaded_at=now, updated_at=now)
+    if not claimed:
+        return Download(request_id=request.pk, gone=True)
     data = bytes(archive.data)
     archive.delete()
-    PrivacyRequest.objects.filter(pk=request.pk).update(
-        downloaded_at=now, updated_at=now
-    )
     return Download(data=data, request_id=request.pk)
 
 

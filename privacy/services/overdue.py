@@ -55,11 +55,13 @@ def escalate(*, now: datetime, limit: int = 100) -> int:
             ).update(escalated_at=now)
             if not claimed:
                 continue
+            request = PrivacyRequest.objects.get(pk=request_id)
             OverdueNotice.objects.bulk_create(
                 [
                     OverdueNotice(
                         request_id=request_id,
                         recipient=user,
+                        deadline=request.deadline,
                         created_at=now,
                         next_attempt_at=now,
                     )
@@ -85,8 +87,10 @@ def deliver(notice_id: int, *, now: datetime) -> str:
         "request", "recipient__preference"
     ).get(pk=notice_id)
     request = notice.request
-    if not request.is_open:
-        outbox.give_up(OverdueNotice, notice_id, reason="Closed before the mail went.")
+    if not request.is_overdue(now):
+        outbox.give_up(
+            OverdueNotice, notice_id, reason="Closed or extended before the mail went."
+        )
         return "dropped"
     try:
         send_mail(notice)

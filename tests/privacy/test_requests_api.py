@@ -12,10 +12,12 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from crm.celery import app
 from customers.models import Customer
 from privacy.models import ExportArchive, PrivacyRequest
+from privacy.services import requests
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -174,13 +176,28 @@ def test_fulfilling_twice_does_it_once(
 ):
     created = record(support_api, kind="access", customer=customer.pk)
     verify(manager_api, created["id"])
-    fulfil(manager_api, created["id"], django_capture_on_commit_callbacks)
+    done = fulfil(manager_api, created["id"], django_capture_on_commit_callbacks)
 
+    # A task delivered twice (a worker lost after its work committed).
+    assert requests.fulfil(created["id"], now=timezone.now()) == "done"
     again = manager_api.post(f"{URL}{created['id']}/fulfil/")
 
     assert again.status_code == 400
     assert "closed already" in json.dumps(again.json())
     assert ExportArchive.objects.count() == 1
+    stored = PrivacyRequest.objects.get(pk=created["id"])
+    assert stored.delivered_digest == done["delivered_digest"]
+
+
+def test_support_staff_do_not_see_the_link_that_would_spend_the_download(
+    support_api, manager_api, customer, django_capture_on_commit_callbacks
+):
+    created = record(support_api, kind="access", customer=customer.pk)
+    verify(manager_api, created["id"])
+    done = fulfil(manager_api, created["id"], django_capture_on_commit_callbacks)
+
+    assert done["download_url"]
+    assert support_api.get(f"{URL}{created['id']}/").json()["download_url"] is None
 
 
 @pytest.mark.parametrize(

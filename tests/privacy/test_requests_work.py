@@ -261,3 +261,48 @@ def test_an_erasure_deletes_an_export_not_downloaded_yet():
     assert not ExportArchive.objects.exists()
     access.refresh_from_db()
     assert (access.download_token_hash, access.delivered_digest != "") == ("", True)
+
+
+def test_an_extended_request_is_escalated_again_past_its_new_deadline(
+    manager, mailoutbox, clock
+):
+    request = received(CustomerFactory.create())
+    clock.shift(timedelta(days=30, minutes=1))
+    assert overdue.sweep(now=timezone.now())["notices_sent"] == 1
+    requests.extend(request, reason="Complex", days=10, now=timezone.now())
+
+    clock.shift(timedelta(days=5))
+    assert overdue.sweep(now=timezone.now())["escalated"] == 0
+    clock.shift(timedelta(days=6))
+    again = overdue.sweep(now=timezone.now())
+
+    assert (again["escalated"], again["notices_sent"]) == (1, 1)
+    assert len(mailoutbox) == 2
+
+
+def test_a_notice_not_sent_when_the_deadline_is_extended_is_dropped(
+    manager, mailoutbox, clock
+):
+    request = received(CustomerFactory.create())
+    clock.shift(timedelta(days=30, minutes=1))
+    assert overdue.escalate(now=timezone.now()) == 1
+    requests.extend(request, reason="Complex", days=10, now=timezone.now())
+
+    assert overdue.send_due(now=timezone.now()) == 0
+    assert mailoutbox == []
+
+
+def test_an_erasure_takes_the_persons_identifiers_out_of_the_requests_texts():
+    person = CustomerFactory.create(email="grace@example.com", phone="+44 20 7946 0958")
+    request = received(person, "objection")
+    requests.verify(
+        request,
+        by=None,
+        how="Reply from GRACE@example.com, call back on +44 20 7946 0958",
+        now=timezone.now(),
+    )
+
+    erase_customer(person, now=timezone.now())
+
+    request.refresh_from_db()
+    assert request.verified_how == "Reply from [erased], call back on [erased]"

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from customers import consent
 from customers.models import ConsentPurpose, ConsentSource, Customer
+from lib.access_log import Via, record_view
 from privacy import tasks
 from privacy.models import DUE_DAYS, ExportArchive, PrivacyRequest
 from privacy.services import downloads
@@ -195,6 +196,9 @@ def deliver_export(
     request: PrivacyRequest, customer: Customer, *, now: datetime
 ) -> None:
     export = build_export(customer, now=now)
+    # The export reads everything about the person: it is in the access
+    # log as one read of them, by whoever verified the request.
+    record_view(request.verified_by, customer, via=Via.EXPORT)
     ExportArchive.objects.update_or_create(
         request=request,
         defaults={"data": export.data, "size": len(export.data), "created_at": now},

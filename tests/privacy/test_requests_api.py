@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from crm.celery import app
 from customers.models import Customer
+from privacy.access_log import accesses_about
 from privacy.models import ExportArchive, PrivacyRequest
 from privacy.services import requests
 from tests.factories import CustomerFactory
@@ -83,6 +84,10 @@ def test_an_access_request_gives_a_zip_that_is_served_once(
 
     assert (done["status"], done["outcome"]) == ("done", "exported")
     assert done["completed_at"] is not None
+    # One read of the person in the access log, by the export.
+    assert [entry.additional_data["via"] for entry in accesses_about(customer)] == [
+        "export"
+    ]
     link = done["download_url"]
     assert link
     assert "/privacy/download/" in link

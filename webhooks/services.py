@@ -105,6 +105,14 @@ def representation(
     return json.loads(json.dumps(serializer_class(obj).data))
 
 
+def representations(
+    serializer_class: type[drf_serializers.Serializer[Any]], objects: Sequence[Any]
+) -> list[Any]:
+    """`representation` of each object, the serializer's fields built once
+    (per object, DRF takes 3 ms to build a case's)."""
+    return list(json.loads(json.dumps(serializer_class(objects, many=True).data)))
+
+
 def emit(
     event_type: str,
     data: Callable[[], Any],
@@ -124,6 +132,40 @@ def emit(
     event = Event.objects.create(type=event_type, created_at=now, payload=data())
     deliver_to(subscriptions, event=event, now=now)
     return event
+
+
+def emit_each(
+    event_type: str,
+    data: Callable[[], Sequence[Any]],
+    *,
+    subscriptions: Iterable[Subscription] | None = None,
+) -> list[Event]:
+    """`emit` of several events of one type at once (an erasure closing a
+    customer's cases), `data` giving their payloads: one INSERT for the
+    events, one for their deliveries, and after the commit one task, the
+    sweep's (delivery.queue_due), that asks for every delivery due; a task
+    message each took 5 ms."""
+    if subscriptions is None:
+        subscriptions = subscribers(event_type)
+    subscriptions = list(subscriptions)
+    if not subscriptions:
+        return []
+    now = timezone.now()
+    events = Event.objects.bulk_create(
+        Event(type=event_type, created_at=now, payload=payload) for payload in data()
+    )
+    # Not queued_at: none of them has been asked for yet, the sweep asks.
+    Delivery.objects.bulk_create(
+        Delivery(subscription=subscription, event=event, next_attempt_at=now)
+        for event in events
+        for subscription in subscriptions
+    )
+    transaction.on_commit(queue_deliveries, robust=True)
+    return events
+
+
+def queue_deliveries() -> None:
+    tasks.deliver_pending_webhooks_task.delay()
 
 
 def subscribers(event_type: str) -> list[Subscription]:
@@ -275,6 +317,18 @@ def on_case_event(*, case_event: CaseEvent) -> None:
     event_type = CASE_EVENT_TYPES.get(case_event.kind)  # type: ignore[call-overload]
     if event_type is not None:
         emit(event_type, lambda: representation(CaseSerializer, case_event.case))
+
+
+def on_case_events(*, case_events: Sequence[CaseEvent]) -> None:
+    """The `case_events` hook: `on_case_event` of many cases' entries at
+    once, an event each, written together (emit_each)."""
+    by_type: dict[str, list[Any]] = {}
+    for case_event in case_events:
+        event_type = CASE_EVENT_TYPES.get(case_event.kind)  # type: ignore[call-overload]
+        if event_type is not None:
+            by_type.setdefault(event_type, []).append(case_event.case)
+    for event_type, cases in by_type.items():
+        emit_each(event_type, partial(representations, CaseSerializer, cases))
 
 
 @transaction.atomic

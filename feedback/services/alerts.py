@@ -102,8 +102,13 @@ def unsent(case: Case) -> QuerySet[Alert]:
     dropped (each of these takes the next attempt away). Filtered on the
     alert's own columns, not through a join, so that PostgreSQL checks the
     conditions again on a row a worker changed while this waited for it."""
+    return unsent_of([case.pk])
+
+
+def unsent_of(case_ids: Iterable[int]) -> QuerySet[Alert]:
+    """`unsent` of several cases at once (an erasure closes them all)."""
     return Alert.objects.filter(
-        event__in=CaseEvent.objects.filter(case_id=case.pk).values("id"),
+        event__in=CaseEvent.objects.filter(case_id__in=list(case_ids)).values("id"),
         sent_at__isnull=True,
         next_attempt_at__isnull=False,
     )

@@ -161,6 +161,23 @@ def log(
     return event
 
 
+def log_each(
+    cases: Iterable[Case],
+    kind: str,
+    *,
+    now: datetime,
+    data: dict[str, object] | None = None,
+) -> list[CaseEvent]:
+    """`log` of the same system event (no actor, no note) on many cases: one
+    INSERT for all the entries, announced together (`case_events`)."""
+    events = CaseEvent.objects.bulk_create(
+        CaseEvent(case=case, kind=kind, data=dict(data or {}), created_at=now)
+        for case in cases
+    )
+    hooks.announce("case_events", case_events=events)
+    return events
+
+
 def note_assignment(
     case: Case,
     *,

@@ -1,24 +1,33 @@
 """erase_customer: what is left of the person (nothing), what is closed and
 cancelled, what subscribers hear, and that a second run is harmless."""
 
+import json
+from datetime import UTC, datetime
+
 import pytest
 from django.core.exceptions import ValidationError
 
 from customers.models import Customer, SuppressedAddress, suppression_digest
 from customers.services import create_customer
-from feedback.models import Case, CaseEvent
+from feedback.models import Alert, Case, CaseEvent
+from feedback.serializers import CaseSerializer
+from feedback.services.cases import open_case
 from imports import services as imports
 from privacy.models import ErasureRecord, PrivacyRequest
 from privacy.services.erasure import erase_customer
 from surveys.models import Invitation, ScoreRollup, SurveyResponse
 from tests.api import bearer
+from tests.factories import CaseEventFactory, CustomerFactory
 from tests.imports.conftest import csv_bytes
 from tests.privacy.history import EMAIL, PERSONAL, build_history
 from text import services as text
 from text.models import CommentAnalysis
+from webhooks import tasks as webhook_tasks
 from webhooks.models import Delivery, Event
 
 pytestmark = pytest.mark.django_db
+
+ERASED_AT = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
 
 SUPPRESSED = (
     "This address was erased under a privacy request and is on the suppression "
@@ -100,6 +109,75 @@ def test_the_open_case_is_closed_as_erased_with_a_timeline_entry(support, manage
         {"closed_as": "erased"},
     )
     assert set(case.events.values_list("note", flat=True)) == {""}
+
+
+def test_subscribers_hear_each_case_the_erasure_closed_through_one_task(
+    support, manager, django_capture_on_commit_callbacks, monkeypatch
+):
+    history = build_history(support, manager)
+    second = open_case(customer=history.customer, by=manager)
+    sweeps: list[str] = []
+    monkeypatch.setattr(
+        webhook_tasks.deliver_pending_webhooks_task,
+        "delay",
+        lambda: sweeps.append("asked"),
+    )
+    one_by_one: list[int] = []
+    monkeypatch.setattr(webhook_tasks.deliver_webhook_task, "delay", one_by_one.append)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        erase_customer(history.customer)
+
+    closed = Event.objects.filter(type="case.closed").order_by("payload__id")
+    cases = Case.objects.filter(pk__in=[history.case.pk, second.pk]).order_by("pk")
+    assert [event.payload for event in closed] == [
+        json.loads(json.dumps(CaseSerializer(case).data)) for case in cases
+    ]
+    assert {event.payload["status"] for event in closed} == {"closed"}
+    deliveries = Delivery.objects.filter(event__in=closed)
+    assert deliveries.count() == 2  # one subscription, two cases
+    assert {(each.status, each.queued_at) for each in deliveries} == {
+        (Delivery.Status.PENDING, None)
+    }
+    # One message for the broker, not one per delivery: the sweep asks for
+    # every delivery due. Only customer.erased's delivery is asked for itself.
+    assert sweeps == ["asked"]
+    erased = Delivery.objects.get(event__type="customer.erased")
+    assert one_by_one == [erased.pk]
+
+
+def test_the_alerts_of_the_cases_it_closes_are_dropped_and_no_one_elses(
+    support, manager
+):
+    history = build_history(support, manager)
+    second = open_case(customer=history.customer, by=manager)
+    elsewhere = open_case(customer=CustomerFactory.create(), by=manager)
+
+    def alert(case: Case, *, sent: bool = False) -> Alert:
+        return Alert.objects.create(
+            event=CaseEventFactory.create(case=case),
+            channel=Alert.Channel.EMAIL,
+            recipient=manager,
+            next_attempt_at=None if sent else ERASED_AT,
+            sent_at=ERASED_AT if sent else None,
+        )
+
+    unsent = [alert(history.case), alert(second)]
+    sent, theirs = alert(second, sent=True), alert(elsewhere)
+
+    erase_customer(history.customer, now=ERASED_AT)
+
+    for each in unsent:
+        each.refresh_from_db()
+        assert (each.next_attempt_at, each.dropped_at, each.drop_reason) == (
+            None,
+            ERASED_AT,
+            Alert.DropReason.CLOSED,
+        )
+    for each in (sent, theirs):
+        before = (each.next_attempt_at, each.sent_at)
+        each.refresh_from_db()
+        assert (each.next_attempt_at, each.sent_at, each.dropped_at) == (*before, None)
 
 
 def test_pending_mail_is_cancelled_and_errors_quoting_the_address_go(support, manager):

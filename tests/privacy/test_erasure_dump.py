@@ -9,8 +9,12 @@ import subprocess
 import pytest
 from auditlog.models import LogEntry
 from django.db import connection
+from django.utils.timezone import now
 
+from customers import consent
 from privacy.access_log import accesses_about, entries_about
+from privacy.models import ExportArchive
+from privacy.services import requests
 from privacy.services.erasure import erase_customer
 from surveys.models import SurveyResponse
 from tests.api import bearer
@@ -32,6 +36,9 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.fixture(autouse=True)
 def private_var_dir(settings, tmp_path):
     settings.VAR_DIR = tmp_path
+
+
+USER_AGENT = "Mozilla/5.0 (TestPhone; Ada's own)"
 
 
 def database_dump() -> str:
@@ -63,16 +70,36 @@ def test_a_database_dump_after_erasure_holds_nothing_of_the_person(support, mana
     read_by_support.get(f"/api/v1/cases/{history.case.pk}/")
     assert accesses_about(history.customer).count() == 2
     assert entries_about(history.customer).exclude(action=ACCESS).count() > 2
+    # A consent with its evidence, and an access request served (its ZIP
+    # waiting for the download, its verification quoting the address).
+    consent.record_consent(
+        history.customer,
+        purpose="marketing",
+        granted=True,
+        source="survey_page",
+        ip_address="203.0.113.77",
+        user_agent=USER_AGENT,
+    )
+    access = requests.record(kind="access", customer=history.customer, now=now())
+    requests.verify(access, by=manager, how=f"Reply from {EMAIL}", now=now())
+    requests.ask_fulfil(access, now=now())
+    requests.fulfil(access.pk, now=now())
+    assert ExportArchive.objects.count() == 1
     before = database_dump()
     # The dump finds what it looks for: each string is there before.
-    for needle in [*PERSONAL, CASE_NOTE]:
+    for needle in [*PERSONAL, CASE_NOTE, USER_AGENT, "203.0.113"]:
         assert needle in before, needle
 
     erase_customer(history.customer)
 
     after = database_dump()
-    found = [needle for needle in [*PERSONAL, CASE_NOTE] if needle in after]
+    found = [
+        needle
+        for needle in [*PERSONAL, CASE_NOTE, USER_AGENT, "203.0.113"]
+        if needle in after
+    ]
     assert found == []
+    assert ExportArchive.objects.count() == 0
     assert "teapot" not in after  # a keyword of the comment
     assert COMMENT not in after
     # The readings stay, without the comment's words.

@@ -38,7 +38,7 @@ def private_var_dir(settings, tmp_path):
     settings.VAR_DIR = tmp_path
 
 
-USER_AGENT = "Mozilla/5.0 (TestPhone; Ada's own)"
+USER_AGENT = "Mozilla/5.0 (TestPhone; AdaOwnBuild)"
 
 
 def database_dump() -> str:

@@ -40,11 +40,12 @@ from datetime import datetime
 from typing import Any
 
 from django.apps import apps
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import npgettext
 
 from customers.models import Customer, Interaction, SuppressedAddress
 from feedback.models import Case, CaseEvent
@@ -106,19 +107,29 @@ class Outcome:
         return f"{verb} {self.count:,} {noun}"
 
 
-def _noun(singular: str, plural: str) -> Callable[[int], str]:
-    return lambda count: ngettext(singular, plural, count)
-
-
+# Each noun spelt out in its own npgettext call, so that makemessages finds
+# it; in a context of its own, apart from the same words as field names.
 NOUNS: dict[str, Callable[[int], str]] = {
-    Category.INVITATIONS: _noun("invitation", "invitations"),
-    Category.COMMENTS: _noun("comment", "comments"),
-    Category.ANSWER_IDENTITY: _noun("answer", "answers"),
-    Category.INACTIVE_CUSTOMERS: _noun("customer", "customers"),
-    Category.CLOSED_CASES: _noun("case", "cases"),
-    Category.WEBHOOK_LOGS: _noun("webhook event", "webhook events"),
-    Category.ACCESS_LOG: _noun("access log entry", "access log entries"),
-    Category.SUPPRESSIONS: _noun("suppressed address", "suppressed addresses"),
+    Category.INVITATIONS: lambda n: npgettext(
+        "retention count", "invitation", "invitations", n
+    ),
+    Category.COMMENTS: lambda n: npgettext("retention count", "comment", "comments", n),
+    Category.ANSWER_IDENTITY: lambda n: npgettext(
+        "retention count", "answer", "answers", n
+    ),
+    Category.INACTIVE_CUSTOMERS: lambda n: npgettext(
+        "retention count", "customer", "customers", n
+    ),
+    Category.CLOSED_CASES: lambda n: npgettext("retention count", "case", "cases", n),
+    Category.WEBHOOK_LOGS: lambda n: npgettext(
+        "retention count", "webhook event", "webhook events", n
+    ),
+    Category.ACCESS_LOG: lambda n: npgettext(
+        "retention count", "access log entry", "access log entries", n
+    ),
+    Category.SUPPRESSIONS: lambda n: npgettext(
+        "retention count", "suppressed address", "suppressed addresses", n
+    ),
 }
 VERBS: dict[tuple[str, bool], Any] = {
     (Action.DELETE, True): _("would delete"),
@@ -268,16 +279,26 @@ def blank_comments(response_ids: list[int]) -> int:
         .exclude(comment="")
         .update(comment="")
     )
-    CommentAnalysis.objects.filter(response_id__in=response_ids).update(
-        keywords=[], spans=[], comment_digest=comment_digest("")
-    )
-    CommentTheme.objects.filter(analysis__response_id__in=response_ids).update(spans=[])
+    forget_comment_words(response_ids)
     # The timeline's copy of the comment, in the cases about these answers.
     case_ids = list(
-        Case.objects.filter(response_id__in=response_ids).values_list("pk", flat=True)
+        Case.objects.filter(response_id__in=among(response_ids)).values_list(
+            "pk", flat=True
+        )
     )
     scrub_case_copies(case_ids)
     return blanked
+
+
+def forget_comment_words(response_ids: list[int]) -> None:
+    """The readings of blanked comments stay, re-stamped as the reading of
+    the blank comment; their keywords and spans (the comment's words) go."""
+    CommentAnalysis.objects.filter(response_id__in=among(response_ids)).update(
+        keywords=[], spans=[], comment_digest=comment_digest("")
+    )
+    CommentTheme.objects.filter(analysis__response_id__in=among(response_ids)).update(
+        spans=[]
+    )
 
 
 def scrub_case_copies(case_ids: list[int]) -> None:
@@ -327,6 +348,23 @@ def apply_invitations(rule: RetentionRule, ids: list[int], *, now: datetime) -> 
         )
 
 
+def among(ids: Iterable[int]) -> Any:
+    """Ids for an `__in` lookup. On PostgreSQL one array parameter, IN
+    (SELECT unnest(…)): psycopg takes long to parse a query with a
+    placeholder per id (a third of a batch's time, with a thousand ids)."""
+    ids = list(ids)
+    if connection.vendor != "postgresql":
+        return ids
+    return RawSQL("SELECT unnest(%s::bigint[])", (int_array(ids),))
+
+
+def int_array(values: Iterable[int | None]) -> str:
+    """Integers in PostgreSQL's array text form ("{1,NULL,3}"): one string
+    for psycopg to pass on, not a list it quotes item by item."""
+    items = ("NULL" if value is None else str(int(value)) for value in values)
+    return "{" + ",".join(items) + "}"
+
+
 def set_rows(model: Any, values: dict[int, dict[str, Any]]) -> None:
     """Give each row (by pk) its own values, in one statement. On PostgreSQL
     an UPDATE … FROM unnest(arrays): Django's bulk_update writes one CASE per
@@ -343,91 +381,148 @@ def set_rows(model: Any, values: dict[int, dict[str, Any]]) -> None:
         model.objects.bulk_update(rows, columns)
         return
     quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
     # One array per column, unnested side by side: a few parameters whatever
-    # the number of rows (psycopg takes long to parse thousands of them).
-    types = [model._meta.pk.db_type(connection)] + [
-        model._meta.get_field(column).db_type(connection) for column in columns
-    ]
-    arrays = ", ".join(f"%s::{kind}[]" for kind in types)
-    names = ", ".join(quote(column) for column in ["pk", *columns])
-    sets = ", ".join(f"{quote(column)} = v.{quote(column)}" for column in columns)
-    params = [list(values)] + [
-        [changes[column] for changes in values.values()] for column in columns
-    ]
+    # the number of rows (psycopg takes long to parse thousands of them). A
+    # column with the same value in every row (a blanked text) is one value.
+    sets, set_params = [], []
+    names, arrays = [quote("pk")], [f"%s::{model._meta.pk.db_type(connection)}[]"]
+    array_params: list[Any] = [int_array(values)]
+    for column in columns:
+        column_values = [changes[column] for changes in values.values()]
+        if all(value == column_values[0] for value in column_values):
+            sets.append(f"{quote(column)} = %s")
+            set_params.append(column_values[0])
+            continue
+        kind = model._meta.get_field(column).db_type(connection)
+        sets.append(f"{quote(column)} = v.{quote(column)}")
+        names.append(quote(column))
+        arrays.append(f"%s::{kind}[]")
+        integers = all(value is None or type(value) is int for value in column_values)
+        array_params.append(int_array(column_values) if integers else column_values)
     sql = (
-        f"UPDATE {table} AS t SET {sets} FROM unnest({arrays}) "  # noqa: S608
-        f"AS v({names}) WHERE t.id = v.{quote('pk')}"
+        f"UPDATE {quote(model._meta.db_table)} AS t SET {', '.join(sets)} "  # noqa: S608
+        f"FROM unnest({', '.join(arrays)}) AS v({', '.join(names)}) "
+        f"WHERE t.id = v.{quote('pk')}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [*set_params, *array_params])
 
 
-def moved_to(mapping: dict[int, int], column: str = "customer_id") -> models.Case:
-    """customer_id → its tombstone's id, as one SQL CASE."""
-    return models.Case(
-        *[
-            models.When(**{column: person}, then=models.Value(tombstone))
-            for person, tombstone in mapping.items()
-        ],
-        output_field=models.BigIntegerField(),
+def new_tombstones(count: int, *, day: datetime) -> list[int]:
+    """`count` anonymous customers, each as an erasure makes one; their ids,
+    in order. On PostgreSQL one INSERT … SELECT FROM generate_series, with a
+    parameter per column whatever the count (bulk_create builds a model per
+    row and sends an array per column)."""
+    template = Customer(name="", erased_at=day, created_at=day)
+    fields = [
+        field
+        for field in Customer._meta.local_concrete_fields
+        if not field.primary_key and not field.generated
+    ]
+    values = [field.pre_save(template, add=True) for field in fields]
+    if connection.vendor != "postgresql" or any(
+        hasattr(value, "resolve_expression") for value in values
+    ):
+        made = Customer.objects.bulk_create(
+            [Customer(name="", erased_at=day, created_at=day) for _each in range(count)]
+        )
+        return [customer.pk for customer in made]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    selected = ", ".join(f"%s::{field.db_type(connection)}" for field in fields)
+    params = [
+        field.get_db_prep_save(value, connection)
+        for field, value in zip(fields, values, strict=True)
+    ]
+    sql = (
+        f"INSERT INTO {quote(Customer._meta.db_table)} ({columns}) "  # noqa: S608
+        f"SELECT {selected} FROM generate_series(1, %s) "
+        f"RETURNING {quote(Customer._meta.pk.column)}"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, count])
+        return sorted(row[0] for row in cursor.fetchall())
 
 
 def anonymise_answers(response_ids: list[int], *, now: datetime) -> int:
     """Each person's answers in the batch, with their invitations, their
     interactions and the cases about them, go to a new anonymous customer of
-    their own (so "each customer's latest answer" counts the same)."""
+    their own (so "each customer's latest answer" counts the same). A few
+    statements a batch, each row written once: the batch's locks are short."""
     # The invitations first, in the order the answer service takes them: an
     # edit of one of these answers waits for this short transaction.
     rows = list(
         Invitation.objects.select_for_update(no_key=True)
-        .filter(response__pk__in=response_ids, customer__erased_at__isnull=True)
+        .filter(response__pk__in=among(response_ids), customer__erased_at__isnull=True)
         .order_by("pk")
         .values_list("pk", "customer_id", "interaction_id", "response__pk")
     )
     if not rows:
         return 0
     people = sorted({row[1] for row in rows})
-    interaction_ids = sorted({row[2] for row in rows if row[2] is not None})
-    answer_ids = [row[3] for row in rows]
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    tombstones = Customer.objects.bulk_create(
-        [Customer(name="", erased_at=day, created_at=day) for _person in people]
-    )
-    mapping = {person: t.pk for person, t in zip(people, tombstones, strict=True)}
+    tombstones = new_tombstones(len(people), day=day)
+    mapping = dict(zip(people, tombstones, strict=True))
+    answer_ids = [row[3] for row in rows]
+    # The comment is blanked in the same write that moves the answer.
     set_rows(
         SurveyResponse,
-        {answer: {"customer_id": mapping[person]} for _i, person, _x, answer in rows},
+        {
+            answer: {"customer_id": mapping[person], "comment": ""}
+            for _i, person, _x, answer in rows
+        },
     )
-    count = len(answer_ids)
-    blank_comments(answer_ids)
+    forget_comment_words(answer_ids)
     retire_links(rows, mapping)
-    interactions = {
-        interaction: {"customer_id": mapping[person], "subject": "", "notes": ""}
+    move_interactions(rows, mapping)
+    move_cases(answer_ids, mapping)
+    return len(answer_ids)
+
+
+def move_interactions(
+    rows: Sequence[tuple[int, int, int | None, int]], mapping: dict[int, int]
+) -> None:
+    """The answered interactions follow their answers, their text blanked;
+    an interaction of someone else (a case's, by hand) stays theirs."""
+    person_of = {
+        interaction: person
         for _i, person, interaction, _a in rows
         if interaction is not None
     }
-    # An interaction of someone else (a case's, by hand) stays theirs.
-    theirs = set(
-        Interaction.objects.filter(
-            pk__in=interaction_ids, customer_id__in=people
-        ).values_list("pk", flat=True)
+    theirs = Interaction.objects.filter(
+        pk__in=among(person_of), customer_id__in=among(mapping)
+    ).values_list("pk", flat=True)
+    set_rows(
+        Interaction,
+        {
+            pk: {"customer_id": mapping[person_of[pk]], "subject": "", "notes": ""}
+            for pk in theirs
+        },
     )
-    set_rows(Interaction, {pk: v for pk, v in interactions.items() if pk in theirs})
-    case_ids = list(
-        Case.objects.filter(response_id__in=answer_ids).values_list("pk", flat=True)
-    )
-    Case.objects.filter(pk__in=case_ids).update(customer_id=moved_to(mapping))
-    anonymise_cases(
-        list(
-            Case.objects.filter(pk__in=case_ids)
-            .exclude(resolution="")
-            .values_list("pk", flat=True)
+
+
+def move_cases(answer_ids: list[int], mapping: dict[int, int]) -> None:
+    """The cases about the answers follow them, what was typed about the
+    person gone (as anonymise_cases: a resolution becomes the erased mark,
+    the notes and the comment's copies in the timeline go)."""
+    cases = list(
+        Case.objects.filter(response_id__in=among(answer_ids)).values_list(
+            "pk", "customer_id", "resolution"
         )
     )
-    erasure.scrub_case_events(case_ids)
-    return count
+    if not cases:
+        return
+    set_rows(
+        Case,
+        {
+            pk: {
+                "customer_id": mapping.get(customer, customer),
+                "resolution": erasure.ERASED_TEXT if resolution else "",
+            }
+            for pk, customer, resolution in cases
+        },
+    )
+    erasure.scrub_case_events([pk for pk, _customer, _resolution in cases])
 
 
 def retire_links(

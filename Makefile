@@ -38,6 +38,12 @@ BENCH_SECONDS ?= 10
 BENCH_COMMENTS ?= 100000
 # Answers seeded for a pilot's result (bench/pilot_result.py; the issue's 1,000,000).
 BENCH_PILOT_ANSWERS ?= 1000000
+# Customers erased (bench/erasure.py: 1,000 answers and 100 cases each, among
+# BENCH_CUSTOMERS; the issue's figure at BENCH_CUSTOMERS=1000000), per mode.
+BENCH_ERASURES ?= 5
+# Expired answers anonymised by the retention rule while answers arrive
+# (bench/retention.py; the issue's 100,000 in under 60 s).
+BENCH_RETENTION_ANSWERS ?= 100000
 bench: $(VENV)/.installed-dev
 	$(BENCH_ENV) $(BIN)/python bench/run.py --customers $(BENCH_CUSTOMERS) --cases $(BENCH_CASES) --answers $(BENCH_ANSWERS)
 	$(BENCH_ENV) $(BIN)/python bench/dispatch.py --invitations $(BENCH_INVITATIONS)
@@ -45,6 +51,8 @@ bench: $(VENV)/.installed-dev
 	$(BENCH_ENV) $(BIN)/python bench/imports.py
 	$(BENCH_ENV) $(BIN)/python bench/text_enrichment.py --comments $(BENCH_COMMENTS)
 	$(BENCH_ENV) $(BIN)/python bench/pilot_result.py --answers $(BENCH_PILOT_ANSWERS)
+	$(BENCH_ENV) $(BIN)/python bench/retention.py --answers $(BENCH_RETENTION_ANSWERS)
+	$(BENCH_ENV) $(BIN)/python bench/erasure.py --customers $(BENCH_CUSTOMERS) --runs $(BENCH_ERASURES)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -108,6 +108,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "csp",
+    # Who looked at whom (privacy/access_log.py, lib/access_log.py).
+    "auditlog",
     "crm",
     "demo",
     "customers",
@@ -139,6 +141,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After the user is known: a staff member's own language over the cookie's.
     "crm.middleware.staff_language",
+    # After the user is known: the change history's actor (an API token's
+    # user is added by the API, lib.access_log.attribute_changes_to).
+    "auditlog.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a login refused for too many failures into its page.
@@ -416,6 +421,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "feedback.tasks.send_weekly_digests_task",
         "schedule": crontab(minute=5),
     },
+    # Privacy requests: the overdue escalated to the managers (and their
+    # mail retried), lost fulfilments queued again, expired exports deleted.
+    "sweep-privacy-requests": {
+        "task": "privacy.tasks.sweep_requests_task",
+        "schedule": 5 * 60,
+    },
     # Deletes the Idempotency-Key records past their day (idempotency/).
     "purge-idempotency-keys": {
         "task": "idempotency.tasks.purge_idempotency_keys_task",
@@ -449,6 +460,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "pilots.tasks.lock_due_pilots_task",
         "schedule": crontab(minute=15, hour=0),
     },
+    # Nightly at 02:30: the retention rules (privacy/services/retention.py),
+    # in short batches, after the day's work and before the morning's mail.
+    "apply-retention": {
+        "task": "privacy.tasks.apply_retention_task",
+        "schedule": crontab(minute=30, hour=2),
+    },
 }
 
 # The survey loop (surveys/services). Durations are whole units, from the
@@ -471,6 +488,16 @@ SURVEY_DISPATCH_LIMIT = env_int("SURVEY_DISPATCH_LIMIT", 50_000)
 SURVEY_MORNING_HOURS = (9, 11)
 # Requests per client per minute on the public survey pages.
 SURVEY_RATE_LIMIT_PER_MINUTE = env_int("SURVEY_RATE_LIMIT_PER_MINUTE", 60)
+
+# Consent (customers/consent.py). Every consent event records the privacy
+# policy version in force when it was given.
+PRIVACY_POLICY_VERSION = os.environ.get("PRIVACY_POLICY_VERSION", "1").strip()[:50]
+# Customers under these jurisdictions (ISO country codes) are not profiled
+# until they grant profiling consent (PIPL Art. 24, 29). "CN" also covers
+# customers of unknown jurisdiction who read Simplified Chinese.
+PRIVACY_PROFILING_CONSENT_JURISDICTIONS = [
+    code.upper() for code in env_list("PRIVACY_PROFILING_CONSENT_JURISDICTIONS", ["CN"])
+]
 
 # Closing the loop (feedback/services). First-contact deadlines by priority,
 # in clock hours, or in business hours (weekdays, CASE_BUSINESS_HOURS local
@@ -561,20 +588,35 @@ HOOKS: dict[str, list[str]] = {
     "interaction_created": ["webhooks.services.on_interaction_created"],
     "invitation_sent": ["webhooks.services.on_invitation_sent"],
     "customer_unsubscribed": ["webhooks.services.on_customer_unsubscribed"],
+    # customers → surveys: the customer withdrew survey consent (any source):
+    # their pending invitations and reminders are cancelled.
+    "survey_consent_withdrawn": [
+        "surveys.services.answers.on_survey_consent_withdrawn"
+    ],
     "case_event": ["webhooks.services.on_case_event"],
+    # The same, for many cases' entries at once (an erasure closes all the
+    # customer's open cases): a handler of one handles the other.
+    "case_events": ["webhooks.services.on_case_events"],
     # text → webhooks: the reading of a comment was stored, changed or removed.
     "comments_analysed": ["webhooks.services.on_comments_analysed"],
     # Asked with hooks.gather: a lower app's page or rule takes a higher
     # app's part. feedback's dashboard → its panels (HTML) from above.
-    "dashboard_panels": ["pilots.views.dashboard_panel"],
+    "dashboard_panels": [
+        "pilots.views.dashboard_panel",
+        "privacy.views.dashboard_panel",
+    ],
     # feedback's weekly digest → its sections from above.
     "digest_sections": ["pilots.services.digest.digest_section"],
     # The customer's admin page → its panels (HTML) from above.
-    "customer_panels": ["pilots.views.customer_panel"],
+    "customer_panels": ["pilots.views.customer_panel", "privacy.views.customer_panel"],
     # surveys / feedback → a pilot's variant of one of their settings for
     # one customer (None: the setting as configured).
     "variant": ["pilots.services.variants.variant_for"],
 }
+
+# The change history and the access log (django-auditlog, privacy/access_log.py)
+# keep no address: a customer answering a survey would leave theirs in it.
+AUDITLOG_DISABLE_REMOTE_ADDR = True
 
 # Webhooks (webhooks/delivery.py, webhooks/http.py). A POST that takes longer
 # has failed.
@@ -663,6 +705,8 @@ SPECTACULAR_SETTINGS = {
     # keeps the name it was published with.
     "ENUM_NAME_OVERRIDES": {
         "LanguageEnum": "customers.models.Language",
+        "ConsentPurposeEnum": "customers.models.ConsentPurpose",
+        "ConsentSourceEnum": "customers.models.ConsentSource",
         "CommentLanguageEnum": "text.models.Language",
         "SentimentEnum": "text.models.Label",
         "ChannelEnum": "customers.models.Channel",
@@ -674,6 +718,10 @@ SPECTACULAR_SETTINGS = {
         # The metrics' `by`: a dimension of the answers, or the loop's grouping.
         "MetricsDimensionEnum": "feedback.metrics.filters.DIMENSIONS",
         "LoopGroupingEnum": "feedback.metrics.loop.GROUPINGS",
+        "PrivacyRequestKindEnum": "privacy.models.PrivacyRequest.Kind",
+        "ErasureModeEnum": "privacy.models.PrivacyRequest.Mode",
+        # The metrics' mode keeps the name it was published with.
+        "ModeEnum": ["all", "latest"],
     },
 }
 

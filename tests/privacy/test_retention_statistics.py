@@ -44,7 +44,7 @@ from tests.privacy.test_erasure_statistics import (
 pytestmark = pytest.mark.django_db
 
 # Each example reads every figure four times: a few suffice, as for erasure.
-EXAMPLES = 10
+EXAMPLES = 6
 Category = RetentionRule.Category
 
 

@@ -7,8 +7,6 @@ until it is used. Taking the ZIP marks the link used in the same statement
 that checks it is not, so two clicks at once serve it once.
 """
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,20 +17,15 @@ from django.utils.crypto import salted_hmac
 
 from privacy.models import ExportArchive, PrivacyRequest
 
+# The survey links' nonce and hash; the token has a salt of its own.
+from surveys.tokens import hash_token, new_nonce
+
 SALT = "touchloop.privacy.export-download"
 LINK_LIFETIME = timedelta(hours=72)
 
 
-def new_nonce() -> str:
-    return secrets.token_hex(16)
-
-
 def token_for(nonce: str, *, secret: str | None = None) -> str:
     return salted_hmac(SALT, nonce, secret=secret, algorithm="sha256").hexdigest()
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def issue_link(request: PrivacyRequest, *, now: datetime) -> None:
